@@ -62,6 +62,8 @@ const TICKER_STRING_FIELDS = [
   'fundingCap',
   'openInterest',
   'openInterestValue',
+  'singleOpenInterest',
+  'singleOpenInterestValue',
   'tickDirection',
   'usdIndexPrice',
   'deliveryTime',
