@@ -5,10 +5,10 @@
  * the caller counts it, logs it once and never publishes the message.
  * @module
  */
-import { Type, type TObject } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { compareDecimal } from './decimal.js';
-import type { CandleData, OrderBookData, PriceLevel } from './market-data.js';
+import { CandleDataSchema, PriceLevelSchema, TradeDataSchema, type CandleData, type OrderBookData, type PriceLevel, type TradeData } from './market-data.js';
 import {
   CandleUpdateSchema,
   OrderBookUpdateSchema,
@@ -28,15 +28,43 @@ export type ValidationResult = { readonly ok: true } | { readonly ok: false; rea
 
 const VALID: ValidationResult = { ok: true };
 
-/** Compiles an update schema without its `seq`: validation runs before the bus stamps it. */
-function compileUnsequenced(schema: TObject) {
-  const checker = TypeCompiler.Compile(Type.Omit(schema, ['seq']));
+function compileSchema(schema: TSchema) {
+  const checker = TypeCompiler.Compile(schema);
   return (value: unknown): ValidationResult => {
     if (checker.Check(value)) return VALID;
     const first = checker.Errors(value).First();
-    const where = first?.path || '/';
-    return { ok: false, code: 'SCHEMA_VIOLATION', reason: `${where}: ${first?.message ?? 'invalid'}` };
+    return { ok: false, code: 'SCHEMA_VIOLATION', reason: `${first?.path || '/'}: ${first?.message ?? 'invalid'}` };
   };
+}
+
+/** Compiles an update schema without its `seq`: validation runs before the bus stamps it. */
+function compileUnsequenced(schema: TObject) {
+  return compileSchema(Type.Omit(schema, ['seq']));
+}
+
+const checkCandleData = compileSchema(CandleDataSchema);
+const checkTradeData = compileSchema(TradeDataSchema);
+const checkPriceLevel = compileSchema(PriceLevelSchema);
+
+/** A candle as normalized from the exchange, before it enters any state. */
+export function validateCandleData(candle: CandleData): ValidationResult {
+  const schema = checkCandleData(candle);
+  return schema.ok ? checkCandleOhlc(candle) : schema;
+}
+
+/** A trade as normalized from the exchange. */
+export function validateTradeData(trade: TradeData): ValidationResult {
+  return checkTradeData(trade);
+}
+
+/** Raw book levels before they touch a book: every price and size a decimal string. */
+export function validatePriceLevels(levels: unknown): ValidationResult {
+  if (!Array.isArray(levels)) return { ok: false, code: 'SCHEMA_VIOLATION', reason: 'levels: not an array' };
+  for (let i = 0; i < levels.length; i++) {
+    const result = checkPriceLevel(levels[i]);
+    if (!result.ok) return { ok: false, code: 'SCHEMA_VIOLATION', reason: `level ${i}: ${result.reason}` };
+  }
+  return VALID;
 }
 
 const checkCandleUpdate = compileUnsequenced(CandleUpdateSchema);

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+/**
+ * The `tickstream` command: one binary, a subcommand per process role.
+ * @module
+ */
+import { runSimulateCommand } from './simulate-command.js';
+import { runWorkerCommand } from './worker-command.js';
+
+const USAGE = `Usage: tickstream <command> [options]
+
+Commands:
+  worker     Stream Bybit v5 public data into the Redis bus
+             --symbols BTCUSDT,ETHUSDT,SOLUSDT  --timeframes 1,5,15  --category linear|spot
+             --testnet  --orderbook-depth 1|50|200|1000  --status-interval 60
+  simulate   Run the Bybit v5-compatible simulator (WebSocket + REST)
+             --port 9100  --host 127.0.0.1  --seed 1  --time-scale 1  --replay frames.jsonl
+  help       Show this text
+
+Environment variables are listed in the README.`;
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  worker: runWorkerCommand,
+  simulate: runSimulateCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const run = commands[command];
+  if (!run) {
+    process.stderr.write(`tickstream: unknown command ${JSON.stringify(command)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`tickstream: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,135 @@
+/**
+ * The worker's configuration: flags first, then environment, then defaults.
+ * This module and `cli/` are the only readers of process.env; everything else
+ * receives the frozen, typed result.
+ * @module
+ */
+import { CATEGORIES, ORDERBOOK_DEPTHS, TIMEFRAMES, type Category, type OrderBookDepth, type Timeframe } from '../schemas/index.js';
+import { DEFAULT_BUS_LIMITS, type BusLimits } from '../bus/market-bus.js';
+import { ConfigError } from './config-error.js';
+import { envValue, pickValue, readBoolean, readChoice, readInteger, readList, readUrl } from './parse-values.js';
+
+export interface LinkTimings {
+  /** `{"op":"ping"}` cadence (Bybit recommends 20 s). */
+  readonly pingIntervalMs: number;
+  /** A ping without a pong for this long means the link is dead. */
+  readonly pongTimeoutMs: number;
+  /** No data frame at all for this long on a socket with topics means a silent stall. */
+  readonly silenceTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** A subscribe request without an ack for this long: reconnect. */
+  readonly ackTimeoutMs: number;
+  /** Backoff window: first ceiling and cap, ms (full jitter). */
+  readonly reconnectBaseMs: number;
+  readonly reconnectMaxMs: number;
+  /** Backoff restarts from the base once a connection has been healthy this long. */
+  readonly healthyResetMs: number;
+}
+
+export interface WorkerConfig {
+  readonly category: Category;
+  readonly testnet: boolean;
+  readonly symbols: readonly string[];
+  readonly timeframes: readonly Timeframe[];
+  readonly orderBookDepth: OrderBookDepth;
+  readonly statusIntervalS: number;
+  readonly redisUrl: string;
+  readonly channelPrefix: string;
+  /** Base URLs without path; the worker appends /v5/public/{category}. */
+  readonly bybitWsUrl: string;
+  readonly bybitRestUrl: string;
+  readonly limits: BusLimits;
+  readonly link: LinkTimings;
+  /** A candles, ticker or orderbook channel silent this long is reported stale (books are resynced). */
+  readonly channelStaleMs: number;
+  readonly logLevel: string;
+}
+
+export const WORKER_DEFAULTS = {
+  symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT'],
+  timeframes: ['1', '5', '15'] as Timeframe[],
+  category: 'linear' as Category,
+  orderBookDepth: 50 as OrderBookDepth,
+  statusIntervalS: 60,
+  redisUrl: 'redis://127.0.0.1:6379',
+  mainnet: { ws: 'wss://stream.bybit.com', rest: 'https://api.bybit.com' },
+  testnet: { ws: 'wss://stream-testnet.bybit.com', rest: 'https://api-testnet.bybit.com' },
+  link: {
+    pingIntervalMs: 20_000,
+    pongTimeoutMs: 10_000,
+    silenceTimeoutMs: 15_000,
+    connectTimeoutMs: 10_000,
+    ackTimeoutMs: 10_000,
+    reconnectBaseMs: 1_000,
+    reconnectMaxMs: 30_000,
+    healthyResetMs: 30_000,
+  } satisfies LinkTimings,
+  channelStaleMs: 60_000,
+} as const;
+
+const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,29}$/;
+
+export type CliFlags = Readonly<Record<string, string | boolean | undefined>>;
+
+export function loadWorkerConfig(flags: CliFlags, env: NodeJS.ProcessEnv): WorkerConfig {
+  const value = (flag: string, envName: string) => pickValue(flags, env, flag, envName);
+
+  const symbols = readList(value('symbols', 'SYMBOLS'), WORKER_DEFAULTS.symbols).map((symbol) => symbol.toUpperCase());
+  for (const symbol of symbols) {
+    if (!SYMBOL_PATTERN.test(symbol)) throw new ConfigError(`--symbols (SYMBOLS): ${JSON.stringify(symbol)} is not a symbol`);
+  }
+  if (symbols.length > 100) throw new ConfigError('--symbols (SYMBOLS): at most 100 symbols per worker');
+
+  const timeframeSource = value('timeframes', 'TIMEFRAMES');
+  const timeframes = readList(timeframeSource, WORKER_DEFAULTS.timeframes).map((raw) => {
+    const normalized = raw.toUpperCase();
+    const match = TIMEFRAMES.find((tf) => tf === normalized);
+    if (!match) throw new ConfigError(`${timeframeSource.label}: ${JSON.stringify(raw)} is not one of ${TIMEFRAMES.join(' ')}`);
+    return match;
+  });
+
+  const testnet = readBoolean(value('testnet', 'BYBIT_TESTNET'), false);
+  const network = testnet ? WORKER_DEFAULTS.testnet : WORKER_DEFAULTS.mainnet;
+  const link = WORKER_DEFAULTS.link;
+  const ms = (envName: string, fallback: number, min = 10) => readInteger(envValue(env, envName), fallback, min, 3_600_000);
+  const size = (envName: string, fallback: number) => readInteger(envValue(env, envName), fallback, 1, 1_000_000);
+
+  const config: WorkerConfig = {
+    category: readChoice(value('category', 'BYBIT_CATEGORY'), WORKER_DEFAULTS.category, CATEGORIES),
+    testnet,
+    symbols,
+    timeframes: [...new Set(timeframes)],
+    orderBookDepth: readChoice(value('orderbook-depth', 'ORDERBOOK_DEPTH'), WORKER_DEFAULTS.orderBookDepth, ORDERBOOK_DEPTHS),
+    statusIntervalS: readInteger(value('status-interval', 'STATUS_INTERVAL_S'), WORKER_DEFAULTS.statusIntervalS, 1, 86_400),
+    redisUrl: readUrl(value('redis-url', 'REDIS_URL'), WORKER_DEFAULTS.redisUrl, ['redis:', 'rediss:']),
+    channelPrefix: env.REDIS_CHANNEL_PREFIX ?? '',
+    bybitWsUrl: readUrl(value('bybit-ws-url', 'BYBIT_WS_URL'), network.ws, ['ws:', 'wss:']),
+    bybitRestUrl: readUrl(value('bybit-rest-url', 'BYBIT_REST_URL'), network.rest, ['http:', 'https:']),
+    limits: {
+      candleHistorySize: size('CANDLE_HISTORY_SIZE', DEFAULT_BUS_LIMITS.candleHistorySize),
+      tradeHistorySize: size('TRADE_HISTORY_SIZE', DEFAULT_BUS_LIMITS.tradeHistorySize),
+      messageHistorySize: size('MESSAGE_HISTORY_SIZE', DEFAULT_BUS_LIMITS.messageHistorySize),
+    },
+    link: {
+      pingIntervalMs: ms('BYBIT_PING_INTERVAL_MS', link.pingIntervalMs),
+      pongTimeoutMs: ms('BYBIT_PONG_TIMEOUT_MS', link.pongTimeoutMs),
+      silenceTimeoutMs: ms('BYBIT_SILENCE_TIMEOUT_MS', link.silenceTimeoutMs),
+      connectTimeoutMs: ms('BYBIT_CONNECT_TIMEOUT_MS', link.connectTimeoutMs),
+      ackTimeoutMs: ms('BYBIT_ACK_TIMEOUT_MS', link.ackTimeoutMs),
+      reconnectBaseMs: ms('BYBIT_RECONNECT_BASE_MS', link.reconnectBaseMs),
+      reconnectMaxMs: ms('BYBIT_RECONNECT_MAX_MS', link.reconnectMaxMs),
+      healthyResetMs: ms('BYBIT_HEALTHY_RESET_MS', link.healthyResetMs),
+    },
+    channelStaleMs: ms('CHANNEL_STALE_MS', WORKER_DEFAULTS.channelStaleMs, 100),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+  if (config.link.reconnectMaxMs < config.link.reconnectBaseMs) {
+    throw new ConfigError('BYBIT_RECONNECT_MAX_MS must be >= BYBIT_RECONNECT_BASE_MS');
+  }
+  return Object.freeze(config);
+}
+
+/** The WebSocket endpoint for the configured category. */
+export function bybitWsEndpoint(config: Pick<WorkerConfig, 'bybitWsUrl' | 'category'>): string {
+  return `${config.bybitWsUrl}/v5/public/${config.category}`;
+}

@@ -1,0 +1,36 @@
+/** What the worker counts, for the status line, final stats and tests. @module */
+
+export class IngestCounters {
+  framesReceived = 0;
+  published = 0;
+  /** Updates the bus could not take (Redis down): counted, not retried, except candles (see ChannelPublisher). */
+  publishFailures = 0;
+  readonly rejected = new Map<string, number>();
+  backfilledCandles = 0;
+  backfilledTrades = 0;
+  bookResyncs = 0;
+
+  reject(code: string): void {
+    this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
+  }
+
+  get rejectedTotal(): number {
+    let total = 0;
+    for (const count of this.rejected.values()) total += count;
+    return total;
+  }
+
+  snapshot() {
+    return {
+      framesReceived: this.framesReceived,
+      published: this.published,
+      publishFailures: this.publishFailures,
+      rejected: this.rejectedTotal,
+      rejectedByCode: Object.fromEntries(this.rejected),
+      backfilledCandles: this.backfilledCandles,
+      backfilledTrades: this.backfilledTrades,
+      bookResyncs: this.bookResyncs,
+    };
+  }
+}
+export type IngestCountersSnapshot = ReturnType<IngestCounters['snapshot']>;

@@ -1,0 +1,72 @@
+/**
+ * Tells clients (through the bus `status` channel) when the upstream link or a
+ * channel changes health: connecting, live, disconnected, stale, resyncing.
+ * Only changes are published, so a flapping check cannot flood the channel.
+ * @module
+ */
+import type { MarketBus } from '../bus/market-bus.js';
+import type { StatusMessage, UpstreamState } from '../schemas/index.js';
+import type { Logger } from '../shared/logger.js';
+import { isoNow } from '../shared/time.js';
+
+const LINK = '*';
+
+export class StatusReporter {
+  private readonly states = new Map<string, UpstreamState>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly bus: MarketBus,
+    private readonly upstream: string,
+    private readonly simulated: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The whole upstream link. */
+  link(state: UpstreamState, reason?: string): void {
+    if (this.states.get(LINK) === state) return;
+    this.states.set(LINK, state);
+    this.send({ state, channels: [], reason });
+  }
+
+  /** One channel (stale, resyncing, live again). */
+  channel(channel: string, state: UpstreamState, reason?: string): void {
+    const previous = this.states.get(channel);
+    if (previous === state || (previous === undefined && state === 'live')) return;
+    this.states.set(channel, state);
+    this.send({ state, channels: [channel], reason });
+  }
+
+  linkState(): UpstreamState | undefined {
+    return this.states.get(LINK);
+  }
+
+  channelState(channel: string): UpstreamState {
+    return this.states.get(channel) ?? 'live';
+  }
+
+  private send(change: { state: UpstreamState; channels: string[]; reason: string | undefined }): void {
+    const message: StatusMessage = {
+      type: 'status',
+      state: change.state,
+      upstream: this.upstream,
+      channels: change.channels,
+      ...(change.reason ? { reason: change.reason } : {}),
+      simulated: this.simulated,
+      timestamp: isoNow(),
+    };
+    this.logger.info({ state: change.state, channels: change.channels, reason: change.reason }, 'upstream status');
+    const sent = this.bus
+      .publishStatus(message)
+      .catch((error: unknown) => {
+        this.logger.warn({ err: (error as Error).message }, 'could not publish status');
+      })
+      .finally(() => this.inFlight.delete(sent));
+    this.inFlight.add(sent);
+  }
+
+  /** Resolves once every status message sent so far has been published or has failed. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+}
