@@ -24,6 +24,12 @@ export interface WorkerDeps {
   readonly logger: Logger;
   /** True when the upstream is the tickstream simulator (announced in status messages). */
   readonly simulated?: boolean;
+  /**
+   * The exchange's clock, for candle decisions (which REST candle is still
+   * open, how far back a cold start reaches). Default Date.now; tests pass a
+   * simulator's accelerated clock.
+   */
+  readonly marketNow?: () => number;
 }
 
 export interface WorkerStats extends IngestCountersSnapshot {
@@ -65,7 +71,7 @@ export class Worker {
       counters: this.counters,
       status: this.status,
       logger: this.logger.child({ component: 'ingest' }),
-      now: Date.now,
+      now: deps.marketNow ?? Date.now,
     };
     this.rest = new BybitRestClient({ baseUrl: config.bybitRestUrl, category: config.category, logger: this.logger.child({ component: 'rest' }) });
     this.connection = new BybitConnection(

@@ -1,0 +1,349 @@
+/**
+ * MarketBus over Redis: Pub/Sub for fan-out, plus the state a late joiner
+ * needs (candles, trades, ticker, book, history by seq), written in the same
+ * MULTI/EXEC as the PUBLISH so a snapshot always names the exact seq it holds.
+ * Key layout: see redis-keys.ts and src/bus/README.md.
+ *
+ * Ordering without a per-channel promise chain: once a channel's counter is
+ * seeded (from Redis, on its first publish in this process), the seq is
+ * stamped and the MULTI is handed to node-redis synchronously inside
+ * `publish()`. node-redis writes one connection's commands in call order, so
+ * call order = seq order = Redis order, and publishes pipeline freely. Only
+ * the seeding GET is awaited; publishes arriving meanwhile wait in call order.
+ *
+ * Faults: commands are never queued offline. A publish while Redis is down
+ * rejects at once with BusUnavailableError and its seq is consumed, so
+ * consumers see a hole (readHistory reports `complete: false`), never a
+ * reordering. If Redis lost its data, the in-process counter just continues.
+ * @module
+ */
+import type { OrderBookData, StatusMessage, UnsequencedUpdate } from '../schemas/index.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import {
+  assertSinceSeq,
+  assertSnapshotLimit,
+  assertSubscribable,
+  dataChannelKind,
+  historyAnswer,
+  planStateChange,
+  stampUpdate,
+  type ChannelStateChange,
+} from './bus-semantics.js';
+import {
+  BusUnavailableError,
+  type BusConnectionState,
+  type BusOptions,
+  type BusStats,
+  type ChannelHistory,
+  type ChannelInfo,
+  type ChannelSnapshotData,
+  type MarketBus,
+  type PayloadListener,
+  type PublishedUpdate,
+  type Unsubscribe,
+} from './market-bus.js';
+import { RedisConnection, settleWithin, toBusError, type RedisClient } from './redis-connection.js';
+import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { RedisSubscriptions } from './redis-subscriptions.js';
+
+export interface RedisBusOptions extends BusOptions {
+  /** redis:// or rediss:// URL. */
+  readonly url: string;
+  /** Connection events (lost, reconnected) and listener errors; default silent. */
+  readonly logger?: Logger;
+}
+
+/** Publishes accepted but not yet confirmed by Redis, beyond which publish fails fast (Redis stalled). */
+export const MAX_PENDING_PUBLISHES = 10_000;
+/** The same bound for everything else waiting on Redis (reads, status publishes). */
+export const MAX_PENDING_READS = 10_000;
+/** How long close() lets in-flight publishes finish before cutting the connection. */
+const CLOSE_DRAIN_WAIT_MS = 1_000;
+
+/**
+ * Starts connecting in the background and returns at once; never throws or
+ * rejects because Redis is down (see `connectionState()`).
+ */
+export function createRedisBus(options: RedisBusOptions): MarketBus {
+  return new RedisBus(options);
+}
+
+interface ChannelCounter {
+  /** Last seq stamped; undefined until seeded from Redis. */
+  seq: number | undefined;
+  /** Publishes waiting for the seed, in call order. */
+  waiting: { run(): void; fail(error: BusUnavailableError): void }[] | undefined;
+}
+
+class RedisBus implements MarketBus {
+  private readonly keys: RedisKeys;
+  private readonly logger: Logger;
+  private readonly commands: RedisConnection;
+  private readonly subscriptions: RedisSubscriptions;
+  private readonly counters = new Map<string, ChannelCounter>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly activeChannels = new Set<string>();
+  private pending = 0;
+  private pendingReads = 0;
+  private published = 0;
+  private publishErrors = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: RedisBusOptions) {
+    this.keys = redisKeys(options.prefix);
+    this.logger = options.logger ?? silentLogger();
+    this.commands = RedisConnection.open(options.url, 'commands', this.logger);
+    this.subscriptions = new RedisSubscriptions(
+      () => this.commands.duplicate('subscriber'),
+      () => this.commands.isReady,
+      this.logger,
+    );
+  }
+
+  // async, but everything up to the `await` (stamping, handing the MULTI over) runs inside the call.
+  async publish(update: UnsequencedUpdate, currentBook?: OrderBookData): Promise<PublishedUpdate> {
+    const change = planStateChange(update, currentBook);
+    let counter = this.counters.get(update.channel);
+    if (!counter) this.counters.set(update.channel, (counter = { seq: undefined, waiting: undefined }));
+    if (counter.seq !== undefined && !counter.waiting) return await this.send(counter, update, change);
+    if (this.closed || this.pending >= MAX_PENDING_PUBLISHES) {
+      this.publishErrors++; // not seeded yet: there is no seq to consume
+      throw this.refusal();
+    }
+    return await this.sendAfterSeed(counter, update, change);
+  }
+
+  publishStatus(status: StatusMessage): Promise<void> {
+    const payload = JSON.stringify(status);
+    return this.withClient('status publish', async (client) => {
+      await client.multi().set(this.keys.status(status.upstream), payload).publish(this.keys.statusTopic, payload).exec();
+    });
+  }
+
+  async subscribe(channel: string, listener: PayloadListener): Promise<Unsubscribe> {
+    assertSubscribable(channel);
+    if (this.closed) throw this.commands.unavailable();
+    return this.subscriptions.subscribe(this.keys.topic(channel), listener);
+  }
+
+  async readSnapshot(channel: string, limit?: number): Promise<ChannelSnapshotData> {
+    const kind = dataChannelKind(channel);
+    assertSnapshotLimit(limit);
+    const state = this.keys.state(channel);
+    const start = limit === undefined ? 0 : -limit;
+    return await this.withClient('snapshot read', async (client) => {
+      const multi = client.multi().get(this.keys.seq(channel));
+      if (kind === 'candles') multi.zRange(state, start, -1);
+      else if (kind === 'trades') multi.lRange(state, start, -1);
+      else multi.get(state);
+      const [seqReply, data] = (await multi.exec()) as unknown[];
+      const seq = parseSeq(seqReply);
+      switch (kind) {
+        case 'candles':
+          return { subscription: 'candles', seq, candles: parseEach(data) };
+        case 'trades':
+          return { subscription: 'trades', seq, trades: parseEach(data) };
+        case 'ticker':
+          return { subscription: 'ticker', seq, ticker: parseOrNull(data) };
+        case 'orderbook':
+          return { subscription: 'orderbook', seq, book: parseOrNull(data) };
+      }
+    });
+  }
+
+  async readHistory(channel: string, sinceSeq: number): Promise<ChannelHistory> {
+    dataChannelKind(channel);
+    assertSinceSeq(sinceSeq);
+    return await this.withClient('history read', async (client) => {
+      const [seqReply, payloads] = (await client
+        .multi()
+        .get(this.keys.seq(channel))
+        .zRangeByScore(this.keys.history(channel), `(${sinceSeq}`, '+inf')
+        .exec()) as unknown[];
+      return historyAnswer(sinceSeq, parseSeq(seqReply), asStrings(payloads));
+    });
+  }
+
+  readLatestStatus(upstream: string): Promise<StatusMessage | null> {
+    return this.withClient('status read', async (client) => parseOrNull<StatusMessage>(await client.get(this.keys.status(upstream))));
+  }
+
+  listChannels(): Promise<ChannelInfo[]> {
+    return this.withClient('channel list', async (client) => {
+      const fields = await client.hGetAll(this.keys.channels);
+      return Object.entries(fields)
+        .map(([channel, json]) => ({ channel, ...(JSON.parse(json) as Omit<ChannelInfo, 'channel'>) }))
+        .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+    });
+  }
+
+  connectionState(): BusConnectionState {
+    return this.closed ? 'disconnected' : this.commands.state();
+  }
+
+  stats(): BusStats {
+    return { published: this.published, publishErrors: this.publishErrors, activeChannels: this.activeChannels.size };
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closed = true;
+    this.closing = (async () => {
+      // Let publishes already handed to Redis finish (bounded: Redis may be stalled).
+      await settleWithin(Promise.allSettled([...this.inFlight]), CLOSE_DRAIN_WAIT_MS);
+      this.subscriptions.close();
+      this.commands.close();
+    })();
+    return this.closing;
+  }
+
+  /** Stamps, serializes and hands the MULTI to node-redis, all synchronously (see the module comment). */
+  private send(counter: ChannelCounter, update: UnsequencedUpdate, change: ChannelStateChange): Promise<PublishedUpdate> {
+    const seq = (counter.seq ?? 0) + 1;
+    counter.seq = seq; // consumed even if the publish fails: a hole, never a reuse
+    const published = stampUpdate(update, seq);
+    if (this.closed || !this.commands.isReady || this.pending >= MAX_PENDING_PUBLISHES) {
+      this.publishErrors++;
+      return Promise.reject(this.refusal());
+    }
+    const exec = this.publishTransaction(this.commands.client, update.channel, seq, published.payload, change).exec();
+    this.pending++;
+    const done = exec.then(
+      () => {
+        this.published++;
+        this.activeChannels.add(update.channel);
+        return published;
+      },
+      (error: unknown) => {
+        this.publishErrors++;
+        throw toBusError(error, `publish on ${update.channel}`);
+      },
+    );
+    this.inFlight.add(done);
+    const forget = () => {
+      this.pending--;
+      this.inFlight.delete(done);
+    };
+    done.then(forget, forget);
+    return done;
+  }
+
+  private publishTransaction(client: RedisClient, channel: string, seq: number, payload: string, change: ChannelStateChange) {
+    const { limits } = this.options;
+    const state = this.keys.state(channel);
+    const multi = client.multi();
+    switch (change.subscription) {
+      case 'candles':
+        multi
+          .zRemRangeByScore(state, change.timestamp, change.timestamp)
+          .zAdd(state, { score: change.timestamp, value: change.candleJson })
+          .zRemRangeByRank(state, 0, -(limits.candleHistorySize + 1));
+        break;
+      case 'trades':
+        multi.rPush(state, [...change.tradeJsons]).lTrim(state, -limits.tradeHistorySize, -1);
+        break;
+      case 'ticker':
+        multi.set(state, change.tickerJson);
+        break;
+      case 'orderbook':
+        multi.set(state, change.bookJson);
+        break;
+    }
+    const history = this.keys.history(channel);
+    return multi
+      .set(this.keys.seq(channel), String(seq))
+      .zAdd(history, { score: seq, value: payload })
+      .zRemRangeByRank(history, 0, -(limits.messageHistorySize + 1))
+      .hSet(this.keys.channels, channel, JSON.stringify({ seq, lastPublishedAt: Date.now() }))
+      .publish(this.keys.topic(channel), payload);
+  }
+
+  private sendAfterSeed(counter: ChannelCounter, update: UnsequencedUpdate, change: ChannelStateChange): Promise<PublishedUpdate> {
+    return new Promise((resolve, reject) => {
+      this.pending++;
+      const waiter = {
+        run: () => {
+          this.pending--;
+          this.send(counter, update, change).then(resolve, reject);
+        },
+        fail: (error: BusUnavailableError) => {
+          this.pending--;
+          this.publishErrors++;
+          reject(error);
+        },
+      };
+      if (counter.waiting) counter.waiting.push(waiter);
+      else {
+        counter.waiting = [waiter];
+        void this.seed(update.channel, counter);
+      }
+    });
+  }
+
+  /** Reads the channel's last seq from Redis so a restarted worker continues the sequence. */
+  private async seed(channel: string, counter: ChannelCounter): Promise<void> {
+    let failure: BusUnavailableError | undefined;
+    try {
+      const client = await this.commands.whenUsable();
+      counter.seq = parseSeq(await client.get(this.keys.seq(channel)));
+    } catch (error) {
+      failure = toBusError(error, `seq read for ${channel}`);
+    }
+    if (this.closed) failure = this.commands.unavailable();
+    const waiting = counter.waiting ?? [];
+    counter.waiting = undefined;
+    if (failure) {
+      // Nothing was stamped, so no seq is lost; the next publish seeds again.
+      counter.seq = undefined;
+      for (const waiter of waiting) waiter.fail(failure);
+    } else {
+      for (const waiter of waiting) waiter.run();
+    }
+  }
+
+  private refusal(): BusUnavailableError {
+    if (this.closed || !this.commands.isReady) return this.commands.unavailable();
+    return new BusUnavailableError(`redis is not keeping up: ${MAX_PENDING_PUBLISHES} publishes pending`);
+  }
+
+  /** Runs a command once the connection is usable; any transport failure becomes BusUnavailableError. */
+  private async withClient<T>(what: string, work: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw this.commands.unavailable();
+    if (this.pendingReads >= MAX_PENDING_READS) throw new BusUnavailableError(`redis is not keeping up: ${MAX_PENDING_READS} reads pending`);
+    this.pendingReads++;
+    try {
+      return await work(await this.commands.whenUsable());
+    } catch (error) {
+      throw toBusError(error, what);
+    } finally {
+      this.pendingReads--;
+    }
+  }
+}
+
+/* Replies are checked, not trusted: a foreign writer under our prefix must not turn into a wrong type. */
+
+function parseSeq(reply: unknown): number {
+  if (reply === null || reply === undefined) return 0;
+  const seq = typeof reply === 'string' ? Number(reply) : NaN;
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new BusUnavailableError(`corrupt seq in Redis: ${JSON.stringify(reply)}`);
+  return seq;
+}
+
+function asStrings(reply: unknown): string[] {
+  if (!Array.isArray(reply) || !reply.every((item) => typeof item === 'string')) {
+    throw new BusUnavailableError('unexpected Redis reply: expected a list of strings');
+  }
+  return reply;
+}
+
+function parseEach<T>(reply: unknown): T[] {
+  return asStrings(reply).map((json) => JSON.parse(json) as T);
+}
+
+function parseOrNull<T>(reply: unknown): T | null {
+  if (reply === null || reply === undefined) return null;
+  if (typeof reply !== 'string') throw new BusUnavailableError('unexpected Redis reply: expected a string');
+  return JSON.parse(reply) as T;
+}
