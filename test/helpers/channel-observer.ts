@@ -37,6 +37,11 @@ export class ChannelObserver {
   }
 
   async close(): Promise<void> {
+    if (!this.client.isReady) {
+      // Redis gone: QUIT would wait for a reconnect that may never come.
+      this.client.destroy();
+      return;
+    }
     try {
       await this.client.quit();
     } catch {

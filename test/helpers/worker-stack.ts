@@ -13,6 +13,7 @@ import { Worker } from '../../src/ingest/worker.js';
 import { BybitSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { ChannelObserver } from './channel-observer.js';
+import { deferCleanups } from './deferred-cleanup.js';
 import { TestRedisServer } from './redis-server.js';
 
 export const FAST_LINK_ENV = {
@@ -71,21 +72,18 @@ export function workerConfigFor(simulator: BybitSimulator, redisUrl: string, opt
 
 /** Starts everything; one `after` hook stops it all in reverse order. */
 export async function startWorkerStack(t: TestContext, options: StackOptions = {}): Promise<WorkerStack> {
-  const cleanups: (() => Promise<unknown>)[] = [];
-  t.after(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  });
+  const defer = deferCleanups(t);
   const simulator = await startSimulator(options.simulator);
-  cleanups.push(() => simulator.close());
+  defer(() => simulator.close());
   const redis = await TestRedisServer.start();
-  cleanups.push(() => redis.stop());
+  defer(() => redis.stop());
   const config = workerConfigFor(simulator, redis.url, options);
   const bus = createRedisBus({ url: config.redisUrl, prefix: config.channelPrefix, limits: config.limits, logger: silentLogger() });
-  cleanups.push(() => bus.close());
+  defer(() => bus.close());
   const observer = await ChannelObserver.start(redis.url, config.channelPrefix);
-  cleanups.push(() => observer.close());
+  defer(() => observer.close());
   const worker = await Worker.start(config, { bus, logger: silentLogger(), simulated: true, marketNow: () => simulator.virtualTimeMs });
   const stack: WorkerStack = { simulator, redis, bus, observer, config, worker };
-  cleanups.push(() => stack.worker.stop());
+  defer(() => stack.worker.stop());
   return stack;
 }

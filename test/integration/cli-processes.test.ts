@@ -1,0 +1,77 @@
+/**
+ * The CLI as an operator runs it: `tickstream simulate` and `tickstream worker`
+ * as separate processes over a real Redis, a banner, data on the channels,
+ * and a clean exit on SIGTERM; bad input gives a clear error and exit code 2.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FAST_LINK_ENV } from '../helpers/worker-stack.js';
+import { TestRedisServer } from '../helpers/redis-server.js';
+import { ChannelObserver } from '../helpers/channel-observer.js';
+import { killOnExit, runCli } from '../helpers/cli-process.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { deferCleanups } from '../helpers/deferred-cleanup.js';
+
+describe('tickstream CLI processes', () => {
+  it('simulate + worker: banner, data on every channel kind, SIGTERM exits 0 with final stats', async (t) => {
+    const defer = deferCleanups(t);
+    const redis = await TestRedisServer.start();
+    defer(() => redis.stop());
+    const simulator = runCli(['simulate', '--port', '0', '--time-scale', '60'], { LOG_LEVEL: 'info' });
+    defer(killOnExit(simulator));
+    const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
+    const observer = await ChannelObserver.start(redis.url, 'ts:');
+    defer(() => observer.close());
+
+    const worker = runCli(['worker', '--symbols', 'btcusdt', '--timeframes', '1', '--status-interval', '1'], {
+      ...FAST_LINK_ENV,
+      LOG_LEVEL: 'info',
+      BYBIT_WS_URL: wsUrl!,
+      BYBIT_REST_URL: restUrl!,
+      REDIS_URL: redis.url,
+      REDIS_CHANNEL_PREFIX: 'ts:',
+    });
+    defer(killOnExit(worker));
+    await worker.waitForOutput(/tickstream worker: Bybit linear mainnet, symbols BTCUSDT, timeframes 1/);
+    await worker.waitForOutput(/"topic":"orderbook\.50\.BTCUSDT".*subscription active/);
+    await waitFor('data on every channel kind', () =>
+      ['candles:BTCUSDT:1', 'trades:BTCUSDT', 'ticker:BTCUSDT', 'orderbook:BTCUSDT'].every((c) => observer.on(c).length > 0), 15_000);
+    await worker.waitForOutput(/status: received \d+, published \d+, rejected 0, unpublished 0, reconnects 0; last message age: candles:BTCUSDT:1=/, 5_000);
+
+    const stoppedAt = Date.now();
+    worker.child.kill('SIGTERM');
+    const { code } = await worker.exited(8_000);
+    assert.equal(code, 0);
+    assert.ok(Date.now() - stoppedAt < 5_000, 'stopped within a few seconds');
+    assert.match(worker.output(), /final stats/);
+    await waitFor('stopped status published', () => observer.statuses().some((s) => s.state === 'stopped'));
+
+    simulator.child.kill('SIGINT');
+    assert.equal((await simulator.exited()).code, 0);
+  });
+
+  it('an unknown symbol exits 2 naming it; a bad flag exits 2 naming the flag', async () => {
+    const simulator = runCli(['simulate', '--port', '0'], { LOG_LEVEL: 'info' });
+    try {
+      const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
+      const worker = runCli(['worker', '--symbols', 'BTCUSDT,NOPEUSDT'], {
+        LOG_LEVEL: 'silent',
+        BYBIT_WS_URL: wsUrl!,
+        BYBIT_REST_URL: restUrl!,
+        REDIS_URL: 'redis://127.0.0.1:1',
+      });
+      assert.equal((await worker.exited()).code, 2);
+      assert.match(worker.output(), /unknown or not trading on Bybit linear: NOPEUSDT/);
+
+      const badFlag = runCli(['worker', '--orderbook-depth', '500']);
+      assert.equal((await badFlag.exited()).code, 2);
+      assert.match(badFlag.output(), /--orderbook-depth \(ORDERBOOK_DEPTH\): expected one of 1, 50, 200, 1000, got "500"/);
+
+      const unknownCommand = runCli(['frobnicate']);
+      assert.equal((await unknownCommand.exited()).code, 2);
+      assert.match(unknownCommand.output(), /unknown command "frobnicate"/);
+    } finally {
+      await killOnExit(simulator)();
+    }
+  });
+});
