@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CandleUpdate, StatusMessage } from '../../src/schemas/index.js';
+import type { CandleUpdate, StatusMessage, TradeUpdate } from '../../src/schemas/index.js';
 import { UnknownSymbolError } from '../../src/exchanges/bybit/bybit-rest-client.js';
 import { Worker } from '../../src/ingest/worker.js';
 import { createMemoryBus } from '../../src/bus/memory-bus.js';
@@ -77,6 +77,33 @@ describe('exchange faults', () => {
     assertSeqContiguous(candles);
     candles.forEach(assertSchemaValid);
     assert.ok(candles.some((u) => u.source === 'backfill' && u.candle.confirm), 'the outage candles came from REST');
+    const tradeIds = (observer.on('trades:BTCUSDT') as TradeUpdate[]).flatMap((u) => u.trades.map((trade) => trade.id));
+    assert.equal(new Set(tradeIds).size, tradeIds.length, 'a trade re-delivered after the reconnect was published twice');
+    assert.ok((observer.on('trades:BTCUSDT') as TradeUpdate[]).some((u) => u.source === 'backfill'));
+  });
+
+  it('a quiet channel is reported stale, its book resynced, and live again when data returns', async (t) => {
+    const stack = await startWorkerStack(t, { env: { CHANNEL_STALE_MS: '600', BYBIT_SILENCE_TIMEOUT_MS: '10000' } });
+    const { simulator, observer } = stack;
+    await waitFor('live data', () => observer.on('orderbook:BTCUSDT').length > 5);
+    simulator.stallData(2_000);
+    await waitFor('stale reported', () => observer.statuses().some((s) => s.state === 'stale' && s.channels.includes('ticker:BTCUSDT')), 3_000);
+    await waitFor('live again', () => stateChanges(observer.statuses(), 'ticker:BTCUSDT').at(-1) === 'live', 5_000);
+    assert.deepEqual(stateChanges(observer.statuses(), 'ticker:BTCUSDT'), ['stale', 'live']);
+    assert.equal(stack.worker.stats().reconnects, 0, 'a stale channel is not a dead link');
+    const bookStates = stateChanges(observer.statuses(), 'orderbook:BTCUSDT');
+    assert.equal(bookStates[0], 'stale');
+    assert.ok(simulator.subscribeRequests.some((r) => r.op === 'unsubscribe' && r.args.includes('orderbook.50.BTCUSDT')), 'stale book resynced');
+  });
+
+  it('stop() unsubscribes every topic and closes the socket', async (t) => {
+    const stack = await startWorkerStack(t);
+    await waitFor('live data', () => stack.observer.on('ticker:ETHUSDT').length > 0);
+    await stack.worker.stop();
+    const unsubscribed = stack.simulator.subscribeRequests.filter((r) => r.op === 'unsubscribe').flatMap((r) => r.args);
+    assert.equal(new Set(unsubscribed).size, 10);
+    await waitFor('socket closed', () => stack.simulator.connectionCount === 0, 2_000);
+    assert.equal(stateChanges(stack.observer.statuses()).at(-1), 'stopped');
   });
 
   it('a silent stall (pongs keep coming, data stops) is detected and reconnected', async (t) => {

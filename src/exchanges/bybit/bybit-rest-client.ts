@@ -42,6 +42,8 @@ export interface BybitRestClientOptions {
   readonly timeoutMs?: number;
   /** Attempts for network errors and 5xx (default 3). */
   readonly attempts?: number;
+  /** instruments-info page size (default and Bybit maximum 1000). */
+  readonly instrumentsPageSize?: number;
   readonly logger?: Logger;
 }
 
@@ -69,7 +71,7 @@ export class BybitRestClient {
     const instruments = new Map<string, InstrumentInfo>();
     let cursor = '';
     for (let page = 0; page < MAX_INSTRUMENT_PAGES; page++) {
-      const params: Record<string, string> = { category: this.options.category, limit: '1000' };
+      const params: Record<string, string> = { category: this.options.category, limit: String(this.options.instrumentsPageSize ?? 1000) };
       if (cursor) params.cursor = cursor;
       const result = await this.get<{ list: RawInstrument[]; nextPageCursor?: string }>('/v5/market/instruments-info', params);
       for (const raw of result.list ?? []) {
