@@ -6,25 +6,12 @@
  */
 import { CATEGORIES, ORDERBOOK_DEPTHS, TIMEFRAMES, type Category, type OrderBookDepth, type Timeframe } from '../schemas/index.js';
 import { DEFAULT_BUS_LIMITS, type BusLimits } from '../bus/market-bus.js';
+import type { BybitConnectionTimings } from '../exchanges/bybit/bybit-connection.js';
 import { ConfigError } from './config-error.js';
 import { envValue, pickValue, readBoolean, readChoice, readInteger, readList, readUrl } from './parse-values.js';
 
-export interface LinkTimings {
-  /** `{"op":"ping"}` cadence (Bybit recommends 20 s). */
-  readonly pingIntervalMs: number;
-  /** A ping without a pong for this long means the link is dead. */
-  readonly pongTimeoutMs: number;
-  /** No data frame at all for this long on a socket with topics means a silent stall. */
-  readonly silenceTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  /** A subscribe request without an ack for this long: reconnect. */
-  readonly ackTimeoutMs: number;
-  /** Backoff window: first ceiling and cap, ms (full jitter). */
-  readonly reconnectBaseMs: number;
-  readonly reconnectMaxMs: number;
-  /** Backoff restarts from the base once a connection has been healthy this long. */
-  readonly healthyResetMs: number;
-}
+/** Liveness and backoff timings of the Bybit link (documented on BybitConnectionTimings). */
+export type LinkTimings = BybitConnectionTimings;
 
 export interface WorkerConfig {
   readonly category: Category;

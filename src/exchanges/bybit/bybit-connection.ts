@@ -19,13 +19,19 @@ import { classifyInbound } from './bybit-control-frames.js';
 import { TopicSubscriptions, type TopicRequest } from './topic-subscriptions.js';
 
 export interface BybitConnectionTimings {
+  /** `{"op":"ping"}` cadence (Bybit recommends 20 s). */
   readonly pingIntervalMs: number;
+  /** A ping without a pong for this long means the link is dead. */
   readonly pongTimeoutMs: number;
+  /** No data frame at all for this long on a socket with topics means a silent stall. */
   readonly silenceTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** A subscribe request without an ack for this long: reconnect. */
   readonly ackTimeoutMs: number;
+  /** Backoff window: first ceiling and cap, ms (full jitter). */
   readonly reconnectBaseMs: number;
   readonly reconnectMaxMs: number;
+  /** Backoff restarts from the base once a connection has been healthy this long. */
   readonly healthyResetMs: number;
 }
 
