@@ -13,6 +13,7 @@ import { OrderBook } from '../exchanges/bybit/order-book.js';
 import { orderBookChannel, validatePriceLevels, type OrderBookData, type OrderBookUpdate, type UnsequencedUpdate } from '../schemas/index.js';
 import { isoNow } from '../shared/time.js';
 import type { IngestContext } from './ingest-context.js';
+import type { RejectionCode } from './rejection-codes.js';
 
 export interface BookStreamHooks {
   /** Ask the connection for a fresh snapshot of this topic. */
@@ -84,7 +85,7 @@ export class BookStream {
     return this.book.isValid() ? this.book.current() : undefined;
   }
 
-  private invalidate(code: string, reason: string): void {
+  private invalidate(code: RejectionCode, reason: string): void {
     this.book.reset();
     this.needsSnapshot = true;
     if (this.invalidSinceMs !== undefined) return;

@@ -10,6 +10,7 @@ import { BusUnavailableError, type MarketBus, type PublishedUpdate } from '../bu
 import { validateMarketUpdate, type OrderBookData, type UnsequencedUpdate } from '../schemas/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { IngestCounters } from './ingest-counters.js';
+import type { RejectionCode } from './rejection-codes.js';
 
 const REJECTION_LOG_LINES_PER_MINUTE = 30;
 
@@ -50,7 +51,7 @@ export class ChannelPublisher {
   }
 
   /** Counts a rejected input and logs it (rate-limited). */
-  reject(code: string, reason: string, context: Record<string, unknown>): void {
+  reject(code: RejectionCode, reason: string, context: Record<string, unknown>): void {
     this.counters.reject(code);
     const now = Date.now();
     if (now - this.logWindowStartMs >= 60_000) {

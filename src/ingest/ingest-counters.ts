@@ -1,16 +1,17 @@
 /** What the worker counts, for the status line, final stats and tests. @module */
+import type { RejectionCode } from './rejection-codes.js';
 
 export class IngestCounters {
   framesReceived = 0;
   published = 0;
   /** Updates the bus could not take (Redis down): counted, not retried, except candles (see ChannelPublisher). */
   publishFailures = 0;
-  readonly rejected = new Map<string, number>();
+  readonly rejected = new Map<RejectionCode, number>();
   backfilledCandles = 0;
   backfilledTrades = 0;
   bookResyncs = 0;
 
-  reject(code: string): void {
+  reject(code: RejectionCode): void {
     this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
   }
 

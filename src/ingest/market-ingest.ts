@@ -8,7 +8,7 @@
  */
 import type { MarketBus } from '../bus/market-bus.js';
 import { parseDataFrame } from '../exchanges/bybit/bybit-frames.js';
-import type { BybitRestClient } from '../exchanges/bybit/bybit-rest-client.js';
+import { BybitRestError, type BybitRestClient } from '../exchanges/bybit/bybit-rest-client.js';
 import { klineTopic, orderBookTopic, tickerTopic, tradeTopic } from '../exchanges/bybit/bybit-topics.js';
 import type { OrderBookDepth, Timeframe } from '../schemas/index.js';
 import { sleep } from '../shared/time.js';
@@ -33,7 +33,9 @@ async function withRetries<T>(job: () => Promise<T>, attempts: number, signal: A
     try {
       return await job();
     } catch (error) {
-      if (attempt >= attempts || signal?.aborted) throw error;
+      // A 403 (geo-block, IP ban) or an API error will not change in seconds.
+      const final = error instanceof BybitRestError && (error.code === 'BYBIT_REST_FORBIDDEN' || error.code === 'BYBIT_REST_API');
+      if (final || attempt >= attempts || signal?.aborted) throw error;
       await sleep(1_000 * 2 ** (attempt - 1), signal);
     }
   }
