@@ -3,7 +3,9 @@
  * The `tickstream` command: one binary, a subcommand per process role.
  * @module
  */
+import { runGatewayCommand } from './gateway-command.js';
 import { runSimulateCommand } from './simulate-command.js';
+import { runDemoCommand, runStartCommand } from './stack-command.js';
 import { runWorkerCommand } from './worker-command.js';
 
 const USAGE = `Usage: tickstream <command> [options]
@@ -12,6 +14,10 @@ Commands:
   worker     Stream Bybit v5 public data into the Redis bus
              --symbols BTCUSDT,ETHUSDT,SOLUSDT  --timeframes 1,5,15  --category linear|spot
              --testnet  --orderbook-depth 1|50|200|1000  --status-interval 60
+  gateway    Serve the bus to WebSocket and REST clients under /api/v1/live
+             --port 8000  --host 127.0.0.1  --redis-url redis://127.0.0.1:6379
+  start      Worker + gateway in one process (in-memory bus unless REDIS_URL is set)
+  demo       start, fed by the built-in simulator: everything works offline
   simulate   Run the Bybit v5-compatible simulator (WebSocket + REST)
              --port 9100  --host 127.0.0.1  --seed 1  --time-scale 1  --replay frames.jsonl
   help       Show this text
@@ -20,6 +26,9 @@ Environment variables are listed in the README.`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   worker: runWorkerCommand,
+  gateway: runGatewayCommand,
+  start: runStartCommand,
+  demo: runDemoCommand,
   simulate: runSimulateCommand,
 };
 

@@ -92,6 +92,10 @@ export type UnsequencedUpdate<T extends MarketUpdate = MarketUpdate> = T extends
 
 /* ---------- snapshots: the state a late joiner starts from ---------- */
 
+/** Set on snapshots served from the tickstream simulator instead of the exchange. */
+const Simulated = Type.Optional(Type.Boolean({ description: 'true when the data comes from the tickstream simulator' }));
+const Reset = Type.Optional(Type.Boolean({ description: 'true when sent instead of a replay the history could no longer serve' }));
+
 const SnapshotSeq = Type.Integer({
   minimum: 0,
   description: 'seq of the last update folded into this snapshot (0: nothing published yet); apply updates with a greater seq',
@@ -106,7 +110,8 @@ export const CandleSnapshotSchema = Type.Object(
     timeframe: TimeframeSchema,
     candles: Type.Array(CandleDataSchema, { description: 'Oldest first; the last one may be the forming candle' }),
     seq: SnapshotSeq,
-    reset: Type.Optional(Type.Boolean({ description: 'true when sent instead of a replay the history could no longer serve' })),
+    reset: Reset,
+    simulated: Simulated,
   },
   { $id: 'CandleSnapshot', additionalProperties: false },
 );
@@ -120,7 +125,8 @@ export const TradeSnapshotSchema = Type.Object(
     symbol: Symbol,
     trades: Type.Array(TradeDataSchema, { description: 'Oldest first' }),
     seq: SnapshotSeq,
-    reset: Type.Optional(Type.Boolean()),
+    reset: Reset,
+    simulated: Simulated,
   },
   { $id: 'TradeSnapshot', additionalProperties: false },
 );
@@ -134,7 +140,8 @@ export const TickerSnapshotSchema = Type.Object(
     symbol: Symbol,
     ticker: Type.Union([TickerDataSchema, Type.Null()]),
     seq: SnapshotSeq,
-    reset: Type.Optional(Type.Boolean()),
+    reset: Reset,
+    simulated: Simulated,
   },
   { $id: 'TickerSnapshot', additionalProperties: false },
 );
@@ -146,10 +153,11 @@ export const OrderBookSnapshotSchema = Type.Object(
     subscription: Type.Literal('orderbook'),
     channel: Channel,
     symbol: Symbol,
-    depth: Type.Integer({ minimum: 1, maximum: 1000 }),
+    depth: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Levels per side the book holds' })),
     book: Type.Union([OrderBookDataSchema, Type.Null()]),
     seq: SnapshotSeq,
-    reset: Type.Optional(Type.Boolean()),
+    reset: Reset,
+    simulated: Simulated,
   },
   { $id: 'OrderBookSnapshot', additionalProperties: false },
 );

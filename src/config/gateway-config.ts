@@ -1,0 +1,99 @@
+/**
+ * The gateway's configuration, from environment variables (the gateway has
+ * no flags of its own beyond what `tickstream gateway` passes through).
+ * Every limit is here, with its unit in its name.
+ * @module
+ */
+import { DEFAULT_BUS_LIMITS, type BusLimits } from '../bus/market-bus.js';
+import { CATEGORIES, TIMEFRAMES, type Timeframe } from '../schemas/index.js';
+import { ConfigError } from './config-error.js';
+import { envValue, pickValue, readChoice, readInteger, readList, readUrl } from './parse-values.js';
+import { WORKER_DEFAULTS, type CliFlags } from './worker-config.js';
+
+export interface GatewayLimits {
+  /** Snapshot size when the client does not ask (`?limit=`). */
+  readonly defaultSnapshotLimit: number;
+  readonly maxSnapshotLimit: number;
+  /** Largest inbound client message; bigger ones close the socket with 1009. */
+  readonly maxInboundMessageBytes: number;
+  /** Subscriptions one /ws connection may hold. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** Outbound bytes queued for one client beyond which it is closed as too slow (4009). */
+  readonly maxSendBufferBytes: number;
+  /** Live updates held for one joining or recovering subscription before it is reset from a snapshot. */
+  readonly maxPendingUpdates: number;
+}
+
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  /** undefined: the in-memory bus (only meaningful in `tickstream start`/`demo`). */
+  readonly redisUrl: string | undefined;
+  readonly channelPrefix: string;
+  readonly heartbeatIntervalMs: number;
+  /** Symbols and timeframes served (channels seen on the bus are served too). */
+  readonly symbols: readonly string[];
+  readonly timeframes: readonly Timeframe[];
+  readonly limits: GatewayLimits;
+  readonly busLimits: BusLimits;
+  /** Which worker status to report, e.g. bybit:linear (from BYBIT_CATEGORY). */
+  readonly upstream: string;
+  /** A channel with no update for this long is listed as stale in /health. */
+  readonly channelStaleMs: number;
+  readonly logLevel: string;
+}
+
+export const GATEWAY_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8000,
+  heartbeatIntervalMs: 30_000,
+  limits: {
+    defaultSnapshotLimit: 200,
+    maxSnapshotLimit: 1000,
+    maxInboundMessageBytes: 4_096,
+    maxSubscriptionsPerConnection: 50,
+    maxSendBufferBytes: 8 * 1024 * 1024,
+    maxPendingUpdates: 10_000,
+  } satisfies GatewayLimits,
+} as const;
+
+/**
+ * @param requireRedis the standalone gateway needs Redis (default URL if unset);
+ *   `start`/`demo` fall back to the in-memory bus when REDIS_URL is unset.
+ */
+export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requireRedis: boolean): GatewayConfig {
+  const value = (flag: string, envName: string) => pickValue(flags, env, flag, envName);
+  const size = (envName: string, fallback: number, max = 1_000_000_000) => readInteger(envValue(env, envName), fallback, 1, max);
+  const redisSource = value('redis-url', 'REDIS_URL');
+  const redisUrl =
+    redisSource.raw === undefined && !requireRedis ? undefined : readUrl(redisSource, WORKER_DEFAULTS.redisUrl, ['redis:', 'rediss:']);
+  const timeframeSource = value('timeframes', 'TIMEFRAMES');
+  const timeframes = readList(timeframeSource, WORKER_DEFAULTS.timeframes).map((raw) => {
+    const match = TIMEFRAMES.find((tf) => tf === raw.toUpperCase());
+    if (!match) throw new ConfigError(`${timeframeSource.label}: ${JSON.stringify(raw)} is not one of ${TIMEFRAMES.join(' ')}`);
+    return match;
+  });
+  const limits: GatewayLimits = {
+    defaultSnapshotLimit: size('SNAPSHOT_DEFAULT_LIMIT', GATEWAY_DEFAULTS.limits.defaultSnapshotLimit, 1000),
+    maxSnapshotLimit: size('SNAPSHOT_MAX_LIMIT', GATEWAY_DEFAULTS.limits.maxSnapshotLimit, 10_000),
+    maxInboundMessageBytes: size('MAX_INBOUND_MESSAGE_BYTES', GATEWAY_DEFAULTS.limits.maxInboundMessageBytes, 1_048_576),
+    maxSubscriptionsPerConnection: size('MAX_SUBSCRIPTIONS_PER_CONNECTION', GATEWAY_DEFAULTS.limits.maxSubscriptionsPerConnection, 10_000),
+    maxSendBufferBytes: size('MAX_SEND_BUFFER_BYTES', GATEWAY_DEFAULTS.limits.maxSendBufferBytes),
+    maxPendingUpdates: size('MAX_PENDING_UPDATES', GATEWAY_DEFAULTS.limits.maxPendingUpdates),
+  };
+  if (limits.defaultSnapshotLimit > limits.maxSnapshotLimit) throw new ConfigError('SNAPSHOT_DEFAULT_LIMIT must be <= SNAPSHOT_MAX_LIMIT');
+  return Object.freeze({
+    host: value('host', 'HOST').raw ?? GATEWAY_DEFAULTS.host,
+    port: readInteger(value('port', 'PORT'), GATEWAY_DEFAULTS.port, 0, 65_535),
+    redisUrl,
+    channelPrefix: env.REDIS_CHANNEL_PREFIX ?? '',
+    heartbeatIntervalMs: readInteger(envValue(env, 'HEARTBEAT_INTERVAL_MS'), GATEWAY_DEFAULTS.heartbeatIntervalMs, 50, 3_600_000),
+    symbols: readList(value('symbols', 'SYMBOLS'), WORKER_DEFAULTS.symbols).map((symbol) => symbol.toUpperCase()),
+    timeframes: [...new Set(timeframes)],
+    limits,
+    busLimits: DEFAULT_BUS_LIMITS,
+    upstream: `bybit:${readChoice(value('category', 'BYBIT_CATEGORY'), WORKER_DEFAULTS.category, CATEGORIES)}`,
+    channelStaleMs: readInteger(envValue(env, 'CHANNEL_STALE_MS'), WORKER_DEFAULTS.channelStaleMs, 100, 86_400_000),
+    logLevel: env.LOG_LEVEL ?? 'info',
+  });
+}

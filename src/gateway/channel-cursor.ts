@@ -1,0 +1,171 @@
+/**
+ * One client's position in one channel: the snapshot/update stitching.
+ *
+ * Joining: the hub subscription is active first, live updates arriving
+ * meanwhile are held; then the snapshot (or, with `since`, the history after
+ * it) is sent, and held updates follow from snapshot.seq + 1. Live: an update
+ * with the next seq is sent, an old one dropped (never a duplicate), and a
+ * jump (Pub/Sub lost something) is repaired from the bus history, or, when the
+ * history no longer reaches back, by a fresh snapshot marked `reset` (never a
+ * silent hole).
+ * @module
+ */
+import type { ChannelHistory } from '../bus/market-bus.js';
+
+export interface CursorIo {
+  send(data: Buffer | string): void;
+  /** The snapshot message (serialized) and the seq it contains. */
+  readSnapshot(reset: boolean): Promise<{ payload: string; seq: number }>;
+  readHistory(sinceSeq: number): Promise<ChannelHistory>;
+  /** The cursor cannot go on (bus error, too far behind): tell the client and drop the subscription. */
+  fail(reason: string): void;
+}
+
+type CursorState = 'joining' | 'live' | 'repairing' | 'closed';
+
+interface HeldUpdate {
+  readonly seq: number;
+  readonly data: Buffer;
+}
+
+/** Snapshot resets in a row before giving up on a channel that keeps losing updates. */
+const MAX_CONSECUTIVE_RESETS = 3;
+
+export class ChannelCursor {
+  private state: CursorState = 'joining';
+  private lastSeq = 0;
+  private held: HeldUpdate[] = [];
+  private resetsInARow = 0;
+
+  constructor(
+    readonly channel: string,
+    private readonly io: CursorIo,
+    private readonly maxHeld: number,
+  ) {}
+
+  get position(): number {
+    return this.lastSeq;
+  }
+
+  /** Starts the stream: a snapshot, or (with `since`) only what the client missed. */
+  async start(since?: number): Promise<void> {
+    if (since !== undefined) {
+      const history = await this.io.readHistory(since);
+      if (this.isClosed()) return;
+      if (history.complete && since <= history.seq) {
+        for (const payload of history.payloads) this.io.send(payload);
+        this.lastSeq = history.seq;
+        this.goLive();
+        return;
+      }
+    }
+    await this.sendSnapshot(since !== undefined);
+  }
+
+  deliver(seq: number, data: Buffer): void {
+    switch (this.state) {
+      case 'closed':
+        return;
+      case 'joining':
+      case 'repairing':
+        this.hold(seq, data);
+        return;
+      case 'live':
+        if (seq <= this.lastSeq) return;
+        if (seq === this.lastSeq + 1) {
+          this.lastSeq = seq;
+          this.resetsInARow = 0;
+          this.io.send(data);
+          return;
+        }
+        this.hold(seq, data);
+        void this.repair();
+        return;
+    }
+  }
+
+  /** A method, not a field check, so TypeScript does not narrow it across awaits. */
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  close(): void {
+    this.state = 'closed';
+    this.held = [];
+  }
+
+  private hold(seq: number, data: Buffer): void {
+    if (this.held.length >= this.maxHeld) {
+      // Too far behind to catch up update by update: start over from a snapshot.
+      this.held = [];
+      if (this.state === 'live') void this.sendSnapshot(true);
+      return;
+    }
+    this.held.push({ seq, data });
+  }
+
+  private async sendSnapshot(reset: boolean): Promise<void> {
+    this.state = 'joining';
+    try {
+      const snapshot = await this.io.readSnapshot(reset);
+      if (this.isClosed()) return;
+      this.io.send(snapshot.payload);
+      this.lastSeq = snapshot.seq;
+      if (reset) this.resetsInARow++;
+      this.goLive();
+    } catch (error) {
+      this.failWith(`snapshot unavailable: ${(error as Error).message}`);
+    }
+  }
+
+  /** Sends held updates in order; a hole before them goes to repair. */
+  private goLive(): void {
+    if (this.isClosed()) return;
+    this.state = 'live';
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (let i = 0; i < held.length; i++) {
+      const update = held[i]!;
+      if (update.seq <= this.lastSeq) continue;
+      if (update.seq !== this.lastSeq + 1) {
+        this.held = held.slice(i);
+        void this.repair();
+        return;
+      }
+      this.lastSeq = update.seq;
+      this.io.send(update.data);
+    }
+  }
+
+  private async repair(): Promise<void> {
+    if (this.state !== 'live') return;
+    this.state = 'repairing';
+    if (this.resetsInARow >= MAX_CONSECUTIVE_RESETS) {
+      this.failWith('the channel keeps losing updates');
+      return;
+    }
+    try {
+      const history = await this.io.readHistory(this.lastSeq);
+      if (this.isClosed()) return;
+      if (!history.complete) {
+        await this.sendSnapshot(true);
+        return;
+      }
+      for (const payload of history.payloads) {
+        const seq = this.lastSeq + 1;
+        this.io.send(payload);
+        this.lastSeq = seq;
+      }
+      this.lastSeq = Math.max(this.lastSeq, history.seq);
+      this.goLive();
+    } catch (error) {
+      this.failWith(`history unavailable: ${(error as Error).message}`);
+    }
+  }
+
+  private failWith(reason: string): void {
+    if (this.isClosed()) return;
+    this.close();
+    this.io.fail(reason);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * What a client can be told went wrong: stable error codes (in
+ * `{"type":"error","code":…}` messages) and the close codes used when a socket
+ * cannot go on. Documented in docs/client-protocol.md; a test keeps them in step.
+ * @module
+ */
+import type { WebSocketError } from '../schemas/index.js';
+
+export const CLIENT_ERROR_CODES = {
+  INVALID_MESSAGE: 'not JSON, or not a valid subscribe/unsubscribe message',
+  MESSAGE_TOO_LARGE: 'an inbound message over MAX_INBOUND_MESSAGE_BYTES (the socket is closed with 1009)',
+  UNKNOWN_SUBSCRIPTION: 'the subscription type is not candles, trades, ticker or orderbook',
+  INVALID_SYMBOL: 'the symbol is not a well-formed exchange symbol',
+  UNKNOWN_SYMBOL: 'no channel is served for this symbol',
+  UNKNOWN_TIMEFRAME: 'the timeframe is not served (or missing for candles)',
+  INVALID_PARAMETER: 'a query parameter (limit, since) is out of range',
+  TOO_MANY_SUBSCRIPTIONS: 'the connection already holds MAX_SUBSCRIPTIONS_PER_CONNECTION subscriptions',
+  NOT_SUBSCRIBED: 'unsubscribe from a channel this connection is not subscribed to',
+  NOT_FOUND: 'no WebSocket endpoint at this path',
+  UNAVAILABLE: 'the bus could not serve the request (e.g. Redis down); retry later',
+} as const;
+export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
+
+/** Close codes beyond the standard ones (1000 normal, 1001 going away, 1009 too big, 1011 internal). */
+export const CLOSE_CODES = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  MESSAGE_TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  /** A path endpoint whose request cannot be served (unknown symbol or timeframe, bad parameter). */
+  BAD_REQUEST: 4400,
+  /** No endpoint at this path. */
+  NOT_FOUND: 4404,
+  /** The client did not read fast enough: its send buffer passed MAX_SEND_BUFFER_BYTES. */
+  SLOW_CONSUMER: 4409,
+} as const;
+
+export function clientError(code: ClientErrorCode, message: string, channel?: string): WebSocketError {
+  return { type: 'error', code, message, ...(channel ? { channel } : {}) };
+}

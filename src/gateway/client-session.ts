@@ -1,0 +1,194 @@
+/**
+ * One connected client: its subscriptions (a cursor per channel), its send
+ * path with a hard bound on queued bytes (a client that stops reading is
+ * closed with 4409 instead of growing memory or delaying anyone else), and
+ * the upstream status messages that concern its channels.
+ * @module
+ */
+import WebSocket from 'ws';
+import type { MarketBus } from '../bus/market-bus.js';
+import type { GatewayLimits } from '../config/gateway-config.js';
+import { channelName, type ChannelRef, type StatusMessage, type SubscriptionResponse } from '../schemas/index.js';
+import type { Logger } from '../shared/logger.js';
+import { ChannelCursor } from './channel-cursor.js';
+import type { ChannelHub, ChannelListener } from './channel-hub.js';
+import { CLOSE_CODES, clientError, type ClientErrorCode } from './client-errors.js';
+import { snapshotMessage } from './snapshot-messages.js';
+
+export interface SessionDeps {
+  readonly hub: ChannelHub;
+  readonly bus: MarketBus;
+  readonly limits: GatewayLimits;
+  readonly logger: Logger;
+  readonly simulated: () => boolean;
+}
+
+export interface SubscribeOptions {
+  readonly since?: number;
+  readonly limit?: number;
+  /** Path endpoints answer with exactly the documented fields; /ws adds `channel`. */
+  readonly nameChannel: boolean;
+}
+
+let nextSessionId = 1;
+
+export class ClientSession implements ChannelListener {
+  readonly id = nextSessionId++;
+  /** Set by every pong; cleared by every heartbeat ping. */
+  alive = true;
+  private readonly cursors = new Map<string, ChannelCursor>();
+  private closed = false;
+  messagesSent = 0;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly deps: SessionDeps,
+    readonly remoteAddress: string,
+  ) {
+    socket.on('pong', () => (this.alive = true));
+  }
+
+  get subscriptionCount(): number {
+    return this.cursors.size;
+  }
+
+  isSubscribed(channel: string): boolean {
+    return this.cursors.has(channel);
+  }
+
+  deliver(channel: string, seq: number, data: Buffer): void {
+    this.cursors.get(channel)?.deliver(seq, data);
+  }
+
+  async subscribe(ref: ChannelRef, options: SubscribeOptions): Promise<void> {
+    const channel = channelName(ref);
+    this.dropCursor(channel);
+    const cursor = new ChannelCursor(
+      channel,
+      {
+        send: (data) => this.send(data),
+        readSnapshot: async (reset) => {
+          const data = await this.deps.bus.readSnapshot(channel, options.limit ?? this.deps.limits.defaultSnapshotLimit);
+          const message = snapshotMessage(ref, data, { reset, simulated: this.deps.simulated() });
+          return { payload: JSON.stringify(message), seq: data.seq };
+        },
+        readHistory: (since) => this.deps.bus.readHistory(channel, since),
+        fail: (reason) => {
+          this.sendError('UNAVAILABLE', `${channel}: ${reason}`, channel);
+          this.dropCursor(channel);
+        },
+      },
+      this.deps.limits.maxPendingUpdates,
+    );
+    this.cursors.set(channel, cursor);
+    try {
+      await this.deps.hub.attach(channel, this);
+    } catch (error) {
+      this.cursors.delete(channel);
+      this.sendError('UNAVAILABLE', `cannot subscribe to ${channel}: ${(error as Error).message}`, channel);
+      return;
+    }
+    if (this.closed || this.cursors.get(channel) !== cursor) return;
+    this.sendJson(subscribedMessage(ref, options.nameChannel));
+    await cursor.start(options.since);
+  }
+
+  unsubscribe(ref: ChannelRef): boolean {
+    const channel = channelName(ref);
+    if (!this.cursors.has(channel)) return false;
+    this.dropCursor(channel);
+    const response: SubscriptionResponse = {
+      type: 'unsubscribed',
+      success: true,
+      message: `Unsubscribed from ${describe(ref)}`,
+      subscription: ref.subscription,
+      symbol: ref.symbol,
+      ...(ref.subscription === 'candles' ? { timeframe: ref.timeframe } : {}),
+      channel,
+    };
+    this.sendJson(response);
+    return true;
+  }
+
+  /** Status changes for the whole link, or for a channel this client holds. */
+  onStatus(status: StatusMessage, data: Buffer): void {
+    if (this.cursors.size === 0) return;
+    if (status.channels.length === 0 || status.channels.some((channel) => this.cursors.has(channel))) this.send(data);
+  }
+
+  sendError(code: ClientErrorCode, message: string, channel?: string): void {
+    this.sendJson(clientError(code, message, channel));
+  }
+
+  sendJson(message: object): void {
+    this.send(JSON.stringify(message));
+  }
+
+  send(data: Buffer | string): void {
+    if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.socket.bufferedAmount > this.deps.limits.maxSendBufferBytes) {
+      this.deps.logger.warn({ session: this.id, buffered: this.socket.bufferedAmount }, 'slow client closed');
+      this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: send buffer full');
+      return;
+    }
+    this.messagesSent++;
+    this.socket.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.dispose();
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(code, reason.slice(0, 120));
+      // A client that never answers the close handshake is cut off.
+      setTimeout(() => this.socket.terminate(), 2_000).unref();
+    }
+  }
+
+  ping(): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.ping();
+  }
+
+  /** Cuts a dead client off without a close handshake. */
+  terminate(): void {
+    this.dispose();
+    this.socket.terminate();
+  }
+
+  /** The socket is gone: release every subscription. Idempotent. */
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const channel of [...this.cursors.keys()]) this.dropCursor(channel);
+  }
+
+  private dropCursor(channel: string): void {
+    const cursor = this.cursors.get(channel);
+    if (!cursor) return;
+    cursor.close();
+    this.cursors.delete(channel);
+    this.deps.hub.detach(channel, this);
+  }
+}
+
+function timeframeLabel(timeframe: string): string {
+  if (timeframe === 'D' || timeframe === 'W' || timeframe === 'M') return `1${timeframe}`;
+  const minutes = Number(timeframe);
+  return minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`;
+}
+
+function describe(ref: ChannelRef): string {
+  return ref.subscription === 'candles' ? `${ref.symbol} candles (${timeframeLabel(ref.timeframe)})` : `${ref.symbol} ${ref.subscription}`;
+}
+
+function subscribedMessage(ref: ChannelRef, nameChannel: boolean): SubscriptionResponse {
+  return {
+    type: 'subscribed',
+    success: true,
+    message: `Subscribed to ${describe(ref)}`,
+    subscription: ref.subscription,
+    symbol: ref.symbol,
+    ...(ref.subscription === 'candles' ? { timeframe: ref.timeframe } : {}),
+    ...(nameChannel ? { channel: channelName(ref) } : {}),
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The gateway: bus → clients. Builds the HTTP app (Fastify) and the WebSocket
+ * endpoints from (config, deps) without listening; `listen()` opens the port,
+ * `stop()` closes every client with 1001 and releases the bus subscriptions.
+ * It owns neither the bus nor the process.
+ * @module
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { MarketBus } from '../bus/market-bus.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { Logger } from '../shared/logger.js';
+import { ChannelHub } from './channel-hub.js';
+import { registerHttpRoutes } from './http-routes.js';
+import { ServedChannels } from './served-channels.js';
+import { WsEndpoints } from './ws-endpoints.js';
+
+export interface GatewayDeps {
+  readonly bus: MarketBus;
+  readonly logger: Logger;
+  /** Data comes from the simulator (`tickstream demo`); otherwise read from the worker's status. */
+  readonly simulated?: boolean;
+}
+
+export class Gateway {
+  readonly app: FastifyInstance;
+  private readonly hub: ChannelHub;
+  private readonly ws: WsEndpoints;
+  private simulatedUpstream: boolean;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: GatewayConfig,
+    deps: GatewayDeps,
+  ) {
+    this.simulatedUpstream = deps.simulated ?? false;
+    const simulated = () => this.simulatedUpstream;
+    this.hub = new ChannelHub(deps.bus, deps.logger.child({ component: 'hub' }));
+    const served = new ServedChannels(deps.bus, config.symbols, config.timeframes);
+    this.ws = new WsEndpoints({
+      hub: this.hub,
+      bus: deps.bus,
+      limits: config.limits,
+      logger: deps.logger.child({ component: 'ws' }),
+      simulated,
+      served,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+    });
+    void this.hub.onStatus((status) => {
+      if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;
+    });
+    this.app = Fastify({ logger: false, forceCloseConnections: true });
+    registerHttpRoutes(this.app, { config, bus: deps.bus, hub: this.hub, served, ws: this.ws, simulated });
+    this.app.server.on('upgrade', (request, socket, head: Buffer) => this.ws.handleUpgrade(request, socket, head));
+  }
+
+  /** Opens the port; resolves with the bound address (port 0 picks a free one). */
+  async listen(): Promise<{ host: string; port: number; url: string }> {
+    await this.app.listen({ host: this.config.host, port: this.config.port });
+    const address = this.app.server.address();
+    const port = typeof address === 'object' && address ? address.port : this.config.port;
+    return { host: this.config.host, port, url: `http://${this.config.host}:${port}` };
+  }
+
+  get connectionCount(): number {
+    return this.ws.connectionCount;
+  }
+
+  /** Idempotent: 1001 to every client, then the HTTP server and bus subscriptions. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await this.ws.stop();
+      await this.app.close();
+      await this.hub.close();
+    })();
+    return this.stopped;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * REST under /api/v1/live: the channel catalog, health (HTTP 503 when
+ * unhealthy), and recent candles for a chart's first paint.
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import type { MarketBus } from '../bus/market-bus.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { parseChannel, type StatusMessage } from '../schemas/index.js';
+import { isoNow } from '../shared/time.js';
+import type { ChannelHub } from './channel-hub.js';
+import type { ServedChannels } from './served-channels.js';
+import { resolveChannel } from './subscription-request.js';
+import { LIVE_PREFIX, type WsEndpoints } from './ws-endpoints.js';
+
+export interface HttpRouteDeps {
+  readonly config: GatewayConfig;
+  readonly bus: MarketBus;
+  readonly hub: ChannelHub;
+  readonly served: ServedChannels;
+  readonly ws: WsEndpoints;
+  readonly simulated: () => boolean;
+}
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
+
+export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): void {
+  const { bus, hub, served, config } = deps;
+
+  app.get(`${LIVE_PREFIX}/channels`, async () => {
+    await served.refresh();
+    const now = Date.now();
+    const published = new Map((await bus.listChannels().catch(() => [])).map((info) => [info.channel, info]));
+    const local = new Map(hub.channelInfo().map((info) => [info.channel, info]));
+    const channels = [...new Set([...served.all(), ...published.keys()])].sort().map((channel) => {
+      const ref = parseChannel(channel);
+      const info = published.get(channel);
+      return {
+        channel,
+        subscription: ref?.subscription,
+        symbol: ref?.symbol,
+        ...(ref?.subscription === 'candles' ? { timeframe: ref.timeframe } : {}),
+        subscribers: local.get(channel)?.subscribers ?? 0,
+        seq: info?.seq ?? 0,
+        last_message_age_ms: info ? now - info.lastPublishedAt : null,
+      };
+    });
+    return { success: true, channels, count: channels.length, simulated: deps.simulated() };
+  });
+
+  app.get(`${LIVE_PREFIX}/health`, async (_request, reply) => {
+    const redis = config.redisUrl ? bus.connectionState() : 'memory';
+    const now = Date.now();
+    let upstream: StatusMessage | null = null;
+    let stale: string[] = [];
+    let activeChannels = 0;
+    if (redis === 'connected' || redis === 'memory') {
+      upstream = await bus.readLatestStatus(config.upstream).catch(() => null);
+      const channels = await bus.listChannels().catch(() => []);
+      activeChannels = channels.filter((info) => now - info.lastPublishedAt <= config.channelStaleMs).length;
+      stale = channels.filter((info) => now - info.lastPublishedAt > config.channelStaleMs && !info.channel.startsWith('trades:')).map((info) => info.channel);
+    }
+    const upstreamState = upstream?.state ?? 'unknown';
+    const status: HealthStatus =
+      redis !== 'connected' && redis !== 'memory' ? 'unhealthy' : upstreamState === 'live' && stale.length === 0 ? 'healthy' : 'degraded';
+    void reply.code(status === 'unhealthy' ? 503 : 200);
+    return {
+      status,
+      redis,
+      active_channels: activeChannels,
+      timestamp: isoNow(),
+      upstream: { name: config.upstream, state: upstreamState, since: upstream?.timestamp ?? null, reason: upstream?.reason ?? null },
+      stale_channels: stale,
+      connections: deps.ws.connectionCount,
+      simulated: deps.simulated(),
+    };
+  });
+
+  app.get<{ Params: { symbol: string; timeframe: string }; Querystring: { limit?: string } }>(
+    `${LIVE_PREFIX}/candles/:symbol/:timeframe`,
+    async (request, reply) => {
+      const limitRaw = request.query.limit;
+      const limit = limitRaw === undefined ? config.limits.defaultSnapshotLimit : Number(limitRaw);
+      if (!Number.isInteger(limit) || limit < 1 || limit > config.limits.maxSnapshotLimit) {
+        return reply.code(400).send({ success: false, error: { code: 'INVALID_PARAMETER', message: `limit must be 1..${config.limits.maxSnapshotLimit}` } });
+      }
+      const resolved = await resolveChannel({ subscription: 'candles', symbol: request.params.symbol, timeframe: request.params.timeframe }, served);
+      if (!resolved.ok) {
+        const status = resolved.code === 'INVALID_SYMBOL' ? 400 : 404;
+        return reply.code(status).send({ success: false, error: { code: resolved.code, message: resolved.message } });
+      }
+      const ref = resolved.ref;
+      try {
+        const snapshot = await bus.readSnapshot(`candles:${ref.symbol}:${ref.subscription === 'candles' ? ref.timeframe : ''}`, limit);
+        const candles = snapshot.subscription === 'candles' ? snapshot.candles : [];
+        return { success: true, symbol: ref.symbol, timeframe: ref.subscription === 'candles' ? ref.timeframe : null, seq: snapshot.seq, count: candles.length, candles, simulated: deps.simulated() };
+      } catch (error) {
+        return reply.code(503).send({ success: false, error: { code: 'UNAVAILABLE', message: (error as Error).message } });
+      }
+    },
+  );
+}

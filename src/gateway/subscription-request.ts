@@ -1,0 +1,42 @@
+/**
+ * Turns what a client asked for (a path, or a /ws subscribe message) into a
+ * channel, or into the error code that says why not.
+ * @module
+ */
+import { SUBSCRIPTION_TYPES, isTimeframe, type ChannelRef, type SubscriptionType } from '../schemas/index.js';
+import { channelName } from '../schemas/index.js';
+import type { ClientErrorCode } from './client-errors.js';
+import type { ServedChannels } from './served-channels.js';
+
+export interface RequestedChannel {
+  readonly subscription: string;
+  readonly symbol: string;
+  readonly timeframe?: string | undefined;
+}
+
+export type ResolvedChannel = { readonly ok: true; readonly ref: ChannelRef } | { readonly ok: false; readonly code: ClientErrorCode; readonly message: string };
+
+const SYMBOL = /^[A-Z0-9][A-Z0-9-]{0,29}$/;
+
+export async function resolveChannel(request: RequestedChannel, served: ServedChannels): Promise<ResolvedChannel> {
+  const subscription = request.subscription as SubscriptionType;
+  if (!SUBSCRIPTION_TYPES.includes(subscription)) {
+    return { ok: false, code: 'UNKNOWN_SUBSCRIPTION', message: `unknown subscription ${JSON.stringify(request.subscription)}; one of ${SUBSCRIPTION_TYPES.join(', ')}` };
+  }
+  const symbol = request.symbol.toUpperCase();
+  if (!SYMBOL.test(symbol)) return { ok: false, code: 'INVALID_SYMBOL', message: `invalid symbol ${JSON.stringify(request.symbol)}` };
+  let ref: ChannelRef;
+  if (subscription === 'candles') {
+    // D, W and M may come in lower case; minute counts are digits either way.
+    const timeframe = (request.timeframe ?? '').toUpperCase();
+    if (!isTimeframe(timeframe)) return { ok: false, code: 'UNKNOWN_TIMEFRAME', message: `unknown timeframe ${JSON.stringify(request.timeframe ?? null)} for candles` };
+    ref = { subscription, symbol, timeframe };
+  } else {
+    ref = { subscription, symbol };
+  }
+  if (await served.has(channelName(ref))) return { ok: true, ref };
+  if (ref.subscription === 'candles' && (await served.hasSymbol(symbol))) {
+    return { ok: false, code: 'UNKNOWN_TIMEFRAME', message: `timeframe ${ref.timeframe} is not served for ${symbol}` };
+  }
+  return { ok: false, code: 'UNKNOWN_SYMBOL', message: `symbol ${symbol} is not served` };
+}

@@ -1,0 +1,182 @@
+/**
+ * The WebSocket endpoints under /api/v1/live: one fixed channel per path
+ * (`/ws/candles/{symbol}/{timeframe}`, `/ws/trades/{symbol}`,
+ * `/ws/ticker/{symbol}`, `/ws/orderbook/{symbol}`, with `?limit=` and
+ * `?since=`), and `/ws`, where the client subscribes and unsubscribes itself.
+ * Upgrades, heartbeats (a JSON heartbeat and a protocol ping on one timer; a
+ * client that missed the previous pong is terminated) and shutdown live here.
+ * @module
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { WebSocketServer, type RawData } from 'ws';
+import { WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type WebSocketSubscription } from '../schemas/index.js';
+import { isoNow } from '../shared/time.js';
+import { ClientSession, type SessionDeps } from './client-session.js';
+import { CLOSE_CODES } from './client-errors.js';
+import type { ServedChannels } from './served-channels.js';
+import { resolveChannel, type RequestedChannel } from './subscription-request.js';
+
+export const LIVE_PREFIX = '/api/v1/live';
+
+const checkSubscription = TypeCompiler.Compile(WebSocketSubscriptionSchema);
+
+export interface WsEndpointOptions extends SessionDeps {
+  readonly served: ServedChannels;
+  readonly heartbeatIntervalMs: number;
+}
+
+type Route = { readonly kind: 'multiplex' } | { readonly kind: 'fixed'; readonly request: RequestedChannel } | undefined;
+
+function route(pathname: string): Route {
+  if (!pathname.startsWith(`${LIVE_PREFIX}/ws`)) return undefined;
+  const parts = pathname.slice(LIVE_PREFIX.length + 1).split('/').map(decodeURIComponent);
+  if (parts.length === 1) return { kind: 'multiplex' };
+  const [, subscription, symbol, timeframe, ...rest] = parts;
+  if (!subscription || !symbol || rest.length > 0) return undefined;
+  if (subscription === 'candles' && timeframe !== undefined) return { kind: 'fixed', request: { subscription, symbol, timeframe } };
+  if (subscription !== 'candles' && timeframe === undefined) return { kind: 'fixed', request: { subscription, symbol } };
+  return undefined;
+}
+
+export class WsEndpoints {
+  private readonly server: WebSocketServer;
+  private readonly sessions = new Set<ClientSession>();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: WsEndpointOptions) {
+    this.server = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxInboundMessageBytes, perMessageDeflate: false });
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);
+    void options.hub.onStatus((status, data) => {
+      for (const session of this.sessions) session.onStatus(status, data);
+    });
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Node's 'upgrade' handler; answers 404 for paths that are not endpoints. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://gateway');
+    const target = route(url.pathname);
+    if (!target || this.stopping) {
+      socket.end(`HTTP/1.1 ${this.stopping ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.server.handleUpgrade(request, socket, head, (ws) => {
+      const session = new ClientSession(ws, this.options, request.socket.remoteAddress ?? '');
+      this.sessions.add(session);
+      ws.on('close', () => {
+        session.dispose();
+        this.sessions.delete(session);
+      });
+      ws.on('error', (error) => this.options.logger.debug({ session: session.id, err: error.message }, 'client socket error'));
+      if (target.kind === 'multiplex') {
+        ws.on('message', (data, isBinary) => void this.onMultiplexMessage(session, data, isBinary));
+      } else {
+        void this.openFixed(session, target.request, url.searchParams);
+      }
+    });
+  }
+
+  /** Closes every client with 1001 and stops the heartbeat. */
+  async stop(reason = 'server shutting down'): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.heartbeatTimer);
+    for (const session of this.sessions) session.close(CLOSE_CODES.GOING_AWAY, reason);
+    const deadline = Date.now() + 2_500;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    this.server.close();
+  }
+
+  private async openFixed(session: ClientSession, request: RequestedChannel, query: URLSearchParams): Promise<void> {
+    const limit = parseQueryInt(query.get('limit'), 1, this.options.limits.maxSnapshotLimit);
+    const since = parseQueryInt(query.get('since'), 0, Number.MAX_SAFE_INTEGER);
+    if (limit === null || since === null) {
+      session.sendError('INVALID_PARAMETER', `limit must be 1..${this.options.limits.maxSnapshotLimit}; since must be a non-negative integer`);
+      session.close(CLOSE_CODES.BAD_REQUEST, 'invalid parameter');
+      return;
+    }
+    const resolved = await resolveChannel(request, this.options.served);
+    if (!resolved.ok) {
+      session.sendError(resolved.code, resolved.message);
+      session.close(CLOSE_CODES.BAD_REQUEST, resolved.code);
+      return;
+    }
+    await session.subscribe(resolved.ref, { nameChannel: false, ...(limit !== undefined ? { limit } : {}), ...(since !== undefined ? { since } : {}) });
+  }
+
+  private async onMultiplexMessage(session: ClientSession, data: RawData, isBinary: boolean): Promise<void> {
+    let message: unknown;
+    try {
+      message = JSON.parse(isBinary ? '' : rawText(data));
+    } catch {
+      session.sendError('INVALID_MESSAGE', 'messages must be JSON text');
+      return;
+    }
+    if (!checkSubscription.Check(message)) {
+      const first = checkSubscription.Errors(message).First();
+      session.sendError('INVALID_MESSAGE', `invalid subscribe/unsubscribe message: ${first?.path || '/'} ${first?.message ?? ''}`.trim());
+      return;
+    }
+    await this.onSubscriptionMessage(session, message);
+  }
+
+  private async onSubscriptionMessage(session: ClientSession, message: WebSocketSubscription): Promise<void> {
+    const resolved = await resolveChannel(message, this.options.served);
+    if (!resolved.ok) {
+      session.sendError(resolved.code, resolved.message);
+      return;
+    }
+    if (message.type === 'unsubscribe') {
+      if (!session.unsubscribe(resolved.ref)) session.sendError('NOT_SUBSCRIBED', `not subscribed to ${message.symbol} ${message.subscription}`);
+      return;
+    }
+    const limit = message.limit;
+    if (limit !== undefined && limit > this.options.limits.maxSnapshotLimit) {
+      session.sendError('INVALID_PARAMETER', `limit must be 1..${this.options.limits.maxSnapshotLimit}`);
+      return;
+    }
+    if (session.subscriptionCount >= this.options.limits.maxSubscriptionsPerConnection && !session.isSubscribed(channelName(resolved.ref))) {
+      session.sendError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.options.limits.maxSubscriptionsPerConnection} subscriptions per connection`);
+      return;
+    }
+    await session.subscribe(resolved.ref, {
+      nameChannel: true,
+      ...(limit !== undefined ? { limit } : {}),
+      ...(message.since !== undefined ? { since: message.since } : {}),
+    });
+  }
+
+  private heartbeat(): void {
+    const heartbeat: HeartbeatMessage = { type: 'heartbeat', timestamp: isoNow() };
+    const payload = JSON.stringify(heartbeat);
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        this.options.logger.info({ session: session.id }, 'client missed a pong; terminating');
+        session.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.ping();
+      session.send(payload);
+    }
+  }
+}
+
+/** undefined when absent, null when invalid. */
+function parseQueryInt(raw: string | null, min: number, max: number): number | undefined | null {
+  if (raw === null || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) return null;
+  const value = Number(raw);
+  return value >= min && value <= max ? value : null;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
