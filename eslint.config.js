@@ -41,6 +41,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/gateway/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['../exchanges/*', '../ingest/*', '../simulator/*', '../cli/*'] }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
