@@ -7,7 +7,7 @@
 import { DEFAULT_BUS_LIMITS, type BusLimits } from '../bus/market-bus.js';
 import { CATEGORIES, TIMEFRAMES, type Timeframe } from '../schemas/index.js';
 import { ConfigError } from './config-error.js';
-import { envValue, pickValue, readChoice, readInteger, readList, readUrl } from './parse-values.js';
+import { envValue, pickValue, readBoolean, readChoice, readInteger, readList, readUrl } from './parse-values.js';
 import { WORKER_DEFAULTS, type CliFlags } from './worker-config.js';
 
 export interface GatewayLimits {
@@ -22,6 +22,23 @@ export interface GatewayLimits {
   readonly maxSendBufferBytes: number;
   /** Live updates held for one joining or recovering subscription before it is reset from a snapshot. */
   readonly maxPendingUpdates: number;
+  /** Open WebSocket connections one IP address may hold. */
+  readonly maxConnectionsPerIp: number;
+  /** New WebSocket connections one IP address may open per minute. */
+  readonly newConnectionsPerIpPerMinute: number;
+  /** Client messages per second per connection (bursts of twice that). */
+  readonly inboundMessagesPerSecond: number;
+}
+
+export interface GatewaySecurity {
+  /** HS256 secret: tokens required when set. */
+  readonly jwtSecret: string | undefined;
+  /** JWKS URL (RS256/ES256/PS256/EdDSA): tokens required when set. */
+  readonly jwksUrl: string | undefined;
+  /** Browser origins allowed to open WebSockets; empty = any. Requests without Origin (non-browsers) pass. */
+  readonly allowedOrigins: readonly string[];
+  /** permessage-deflate for clients (off by default: CPU and memory per socket). */
+  readonly perMessageDeflate: boolean;
 }
 
 export interface GatewayConfig {
@@ -35,6 +52,7 @@ export interface GatewayConfig {
   readonly symbols: readonly string[];
   readonly timeframes: readonly Timeframe[];
   readonly limits: GatewayLimits;
+  readonly security: GatewaySecurity;
   readonly busLimits: BusLimits;
   /** Which worker status to report, e.g. bybit:linear (from BYBIT_CATEGORY). */
   readonly upstream: string;
@@ -54,6 +72,9 @@ export const GATEWAY_DEFAULTS = {
     maxSubscriptionsPerConnection: 50,
     maxSendBufferBytes: 8 * 1024 * 1024,
     maxPendingUpdates: 10_000,
+    maxConnectionsPerIp: 50,
+    newConnectionsPerIpPerMinute: 120,
+    inboundMessagesPerSecond: 10,
   } satisfies GatewayLimits,
 } as const;
 
@@ -80,7 +101,20 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     maxSubscriptionsPerConnection: size('MAX_SUBSCRIPTIONS_PER_CONNECTION', GATEWAY_DEFAULTS.limits.maxSubscriptionsPerConnection, 10_000),
     maxSendBufferBytes: size('MAX_SEND_BUFFER_BYTES', GATEWAY_DEFAULTS.limits.maxSendBufferBytes),
     maxPendingUpdates: size('MAX_PENDING_UPDATES', GATEWAY_DEFAULTS.limits.maxPendingUpdates),
+    maxConnectionsPerIp: size('MAX_CONNECTIONS_PER_IP', GATEWAY_DEFAULTS.limits.maxConnectionsPerIp),
+    newConnectionsPerIpPerMinute: size('NEW_CONNECTIONS_PER_IP_PER_MINUTE', GATEWAY_DEFAULTS.limits.newConnectionsPerIpPerMinute),
+    inboundMessagesPerSecond: size('INBOUND_MESSAGES_PER_SECOND', GATEWAY_DEFAULTS.limits.inboundMessagesPerSecond, 100_000),
   };
+  const jwksUrl = env.AUTH_JWKS_URL ? readUrl(envValue(env, 'AUTH_JWKS_URL'), '', ['https:', 'http:']) : undefined;
+  const security: GatewaySecurity = {
+    jwtSecret: env.AUTH_JWT_SECRET || undefined,
+    jwksUrl,
+    allowedOrigins: env.ALLOWED_ORIGINS ? readList(envValue(env, 'ALLOWED_ORIGINS'), []) : [],
+    perMessageDeflate: readBoolean(envValue(env, 'WS_PERMESSAGE_DEFLATE'), false),
+  };
+  if (security.jwtSecret !== undefined && security.jwtSecret.length < 32) {
+    throw new ConfigError('AUTH_JWT_SECRET: use at least 32 characters (HS256 keys shorter than the hash are weak)');
+  }
   if (limits.defaultSnapshotLimit > limits.maxSnapshotLimit) throw new ConfigError('SNAPSHOT_DEFAULT_LIMIT must be <= SNAPSHOT_MAX_LIMIT');
   return Object.freeze({
     host: value('host', 'HOST').raw ?? GATEWAY_DEFAULTS.host,
@@ -91,6 +125,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     symbols: readList(value('symbols', 'SYMBOLS'), WORKER_DEFAULTS.symbols).map((symbol) => symbol.toUpperCase()),
     timeframes: [...new Set(timeframes)],
     limits,
+    security,
     busLimits: DEFAULT_BUS_LIMITS,
     upstream: `bybit:${readChoice(value('category', 'BYBIT_CATEGORY'), WORKER_DEFAULTS.category, CATEGORIES)}`,
     channelStaleMs: readInteger(envValue(env, 'CHANNEL_STALE_MS'), WORKER_DEFAULTS.channelStaleMs, 100, 86_400_000),

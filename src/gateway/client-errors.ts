@@ -18,6 +18,8 @@ export const CLIENT_ERROR_CODES = {
   NOT_SUBSCRIBED: 'unsubscribe from a channel this connection is not subscribed to',
   NOT_FOUND: 'no WebSocket endpoint at this path',
   UNAVAILABLE: 'the bus could not serve the request (e.g. Redis down); retry later',
+  RATE_LIMITED: 'more than INBOUND_MESSAGES_PER_SECOND messages; the message was dropped (persisting closes with 4429)',
+  UNAUTHORIZED: 'the token expired (the socket is closed with 4401); a missing or bad token is refused with HTTP 401 before the upgrade',
 } as const;
 export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
 
@@ -27,12 +29,16 @@ export const CLOSE_CODES = {
   GOING_AWAY: 1001,
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
+  /** The token expired while the socket was open. */
+  UNAUTHORIZED: 4401,
   /** A path endpoint whose request cannot be served (unknown symbol or timeframe, bad parameter). */
   BAD_REQUEST: 4400,
   /** No endpoint at this path. */
   NOT_FOUND: 4404,
   /** The client did not read fast enough: its send buffer passed MAX_SEND_BUFFER_BYTES. */
   SLOW_CONSUMER: 4409,
+  /** The client kept sending faster than INBOUND_MESSAGES_PER_SECOND. */
+  RATE_LIMITED: 4429,
 } as const;
 
 export function clientError(code: ClientErrorCode, message: string, channel?: string): WebSocketError {

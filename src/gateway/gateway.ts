@@ -44,6 +44,7 @@ export class Gateway {
       simulated,
       served,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      security: config.security,
     });
     void this.hub.onStatus((status) => {
       if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;

@@ -10,7 +10,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { WebSocketServer, type RawData } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { GatewaySecurity } from '../config/gateway-config.js';
+import { ConnectionLimits, MessageRateLimiter } from './connection-limits.js';
+import { BEARER_PROTOCOL, TokenVerifier } from './token-verifier.js';
 import { WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type WebSocketSubscription } from '../schemas/index.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
@@ -25,7 +28,11 @@ const checkSubscription = TypeCompiler.Compile(WebSocketSubscriptionSchema);
 export interface WsEndpointOptions extends SessionDeps {
   readonly served: ServedChannels;
   readonly heartbeatIntervalMs: number;
+  readonly security: GatewaySecurity;
 }
+
+/** Rate-limited messages in a row after which the connection is closed (4429). */
+const MAX_RATE_LIMIT_STRIKES = 20;
 
 type Route = { readonly kind: 'multiplex' } | { readonly kind: 'fixed'; readonly request: RequestedChannel } | undefined;
 
@@ -43,11 +50,21 @@ function route(pathname: string): Route {
 export class WsEndpoints {
   private readonly server: WebSocketServer;
   private readonly sessions = new Set<ClientSession>();
+  private readonly tokens: TokenVerifier;
+  private readonly connectionLimits: ConnectionLimits;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly options: WsEndpointOptions) {
-    this.server = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxInboundMessageBytes, perMessageDeflate: false });
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.limits.maxInboundMessageBytes,
+      perMessageDeflate: options.security.perMessageDeflate,
+      // Browsers pass a token as ["bearer", token]: answer with "bearer", never echo the token.
+      handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
+    });
+    this.tokens = new TokenVerifier(options.security);
+    this.connectionLimits = new ConnectionLimits(options.limits);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);
     void options.hub.onStatus((status, data) => {
       for (const session of this.sessions) session.onStatus(status, data);
@@ -58,28 +75,56 @@ export class WsEndpoints {
     return this.sessions.size;
   }
 
-  /** Node's 'upgrade' handler; answers 404 for paths that are not endpoints. */
+  /**
+   * Node's 'upgrade' handler. Refused before the upgrade, with an HTTP status:
+   * 404 not an endpoint, 403 origin not allowed, 429 per-IP limits, 401 token
+   * missing or invalid, 503 shutting down.
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://gateway');
     const target = route(url.pathname);
-    if (!target || this.stopping) {
-      socket.end(`HTTP/1.1 ${this.stopping ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
-    this.server.handleUpgrade(request, socket, head, (ws) => {
-      const session = new ClientSession(ws, this.options, request.socket.remoteAddress ?? '');
-      this.sessions.add(session);
-      ws.on('close', () => {
-        session.dispose();
-        this.sessions.delete(session);
-      });
-      ws.on('error', (error) => this.options.logger.debug({ session: session.id, err: error.message }, 'client socket error'));
-      if (target.kind === 'multiplex') {
-        ws.on('message', (data, isBinary) => void this.onMultiplexMessage(session, data, isBinary));
-      } else {
-        void this.openFixed(session, target.request, url.searchParams);
+    if (this.stopping) return refuse(socket, 503, 'Service Unavailable');
+    if (!target) return refuse(socket, 404, 'Not Found');
+    const origin = request.headers.origin;
+    const allowed = this.options.security.allowedOrigins;
+    if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) return refuse(socket, 403, 'Forbidden');
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    const limited = this.connectionLimits.admit(ip);
+    if (limited) return refuse(socket, 429, 'Too Many Requests');
+    void this.tokens.check(request).then((auth) => {
+      if (!auth.ok || this.stopping || socket.destroyed) {
+        this.connectionLimits.release(ip);
+        if (!auth.ok) this.options.logger.info({ ip, reason: auth.reason }, 'upgrade refused: unauthorized');
+        return refuse(socket, auth.ok ? 503 : 401, auth.ok ? 'Service Unavailable' : 'Unauthorized');
       }
+      this.server.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, target, url, ip, auth.expiresAtMs));
     });
+  }
+
+  private onConnection(ws: WebSocket, target: NonNullable<Route>, url: URL, ip: string, expiresAtMs: number | undefined): void {
+    const session = new ClientSession(ws, this.options, ip);
+    this.sessions.add(session);
+    const expiry =
+      expiresAtMs === undefined ? undefined : setTimeout(() => session.close(CLOSE_CODES.UNAUTHORIZED, 'token expired'), Math.max(0, expiresAtMs - Date.now()));
+    ws.on('close', () => {
+      clearTimeout(expiry);
+      session.dispose();
+      this.sessions.delete(session);
+      this.connectionLimits.release(ip);
+    });
+    ws.on('error', (error) => this.options.logger.debug({ session: session.id, err: error.message }, 'client socket error'));
+    const limiter = new MessageRateLimiter(this.options.limits.inboundMessagesPerSecond);
+    let strikes = 0;
+    ws.on('message', (data, isBinary) => {
+      if (!limiter.take()) {
+        if (++strikes >= MAX_RATE_LIMIT_STRIKES) session.close(CLOSE_CODES.RATE_LIMITED, 'too many messages');
+        else session.sendError('RATE_LIMITED', `at most ${this.options.limits.inboundMessagesPerSecond} messages per second`);
+        return;
+      }
+      strikes = 0;
+      if (target.kind === 'multiplex') void this.onMultiplexMessage(session, data, isBinary);
+    });
+    if (target.kind === 'fixed') void this.openFixed(session, target.request, url.searchParams);
   }
 
   /** Closes every client with 1001 and stops the heartbeat. */
@@ -165,6 +210,10 @@ export class WsEndpoints {
       session.send(payload);
     }
   }
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /** undefined when absent, null when invalid. */
