@@ -37,7 +37,7 @@ function connect(url: string, options: WebSocket.ClientOptions = {}, protocols?:
       resolve({ opened: false, status: response.statusCode ?? 0 });
       socket.terminate();
     });
-    socket.once('message', (data) => resolve({ opened: true, socket, first: JSON.parse(String(data)) as Record<string, unknown> }));
+    socket.once('message', (data) => resolve({ opened: true, socket, first: JSON.parse(text(data)) as Record<string, unknown> }));
     socket.once('error', (error) => {
       if (!error.message.includes('Unexpected server response')) reject(error);
     });
@@ -48,6 +48,11 @@ async function token(claims: { exp?: number | string } = {}, key: Parameters<Sig
   const jwt = new SignJWT({ sub: 'tester' }).setProtectedHeader({ alg, kid: 'k1' }).setIssuedAt();
   if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
   return jwt.sign(key);
+}
+
+function text(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 function closeAll(outcomes: Outcome[]): void {
@@ -143,7 +148,7 @@ describe('gateway admission', () => {
     t.after(() => socket.terminate());
     await new Promise((resolve) => socket.once('open', resolve));
     const received: Record<string, unknown>[] = [];
-    socket.on('message', (data) => received.push(JSON.parse(String(data)) as Record<string, unknown>));
+    socket.on('message', (data) => received.push(JSON.parse(text(data)) as Record<string, unknown>));
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     for (let i = 0; i < 40; i++) socket.send(JSON.stringify({ type: 'unsubscribe', subscription: 'ticker', symbol: 'BTCUSDT' }));
     assert.equal(await closed, 4429);
