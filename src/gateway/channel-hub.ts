@@ -8,6 +8,7 @@
 import type { MarketBus, Unsubscribe } from '../bus/market-bus.js';
 import { STATUS_CHANNEL, type StatusMessage } from '../schemas/index.js';
 import type { Logger } from '../shared/logger.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 
 export interface ChannelListener {
   deliver(channel: string, seq: number, data: Buffer): void;
@@ -40,6 +41,7 @@ export class ChannelHub {
   constructor(
     private readonly bus: MarketBus,
     private readonly logger: Logger,
+    private readonly metrics?: GatewayMetrics,
   ) {}
 
   /** Adds a listener; resolves once the channel's bus subscription is active. */
@@ -108,8 +110,9 @@ export class ChannelHub {
     const entry = this.entries.get(channel);
     if (!entry) return;
     let seq: number;
+    let exchangeTs: number | undefined;
     try {
-      seq = (JSON.parse(payload) as { seq: number }).seq;
+      ({ seq, exchange_ts: exchangeTs } = JSON.parse(payload) as { seq: number; exchange_ts?: number });
     } catch {
       this.logger.error({ channel }, 'unparsable payload on the bus');
       return;
@@ -120,6 +123,8 @@ export class ChannelHub {
     entry.lastMessageAt = Date.now();
     const data = Buffer.from(payload);
     for (const listener of entry.listeners) listener.deliver(channel, seq, data);
+    this.metrics?.messagesIn.inc();
+    if (exchangeTs !== undefined) this.metrics?.deliveryLag.observe({ channel }, Math.max(0, Date.now() - exchangeTs) / 1000);
   }
 
   private onStatusPayload(payload: string): void {

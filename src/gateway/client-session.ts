@@ -14,6 +14,7 @@ import { ChannelCursor } from './channel-cursor.js';
 import type { ChannelHub, ChannelListener } from './channel-hub.js';
 import { CLOSE_CODES, clientError, type ClientErrorCode } from './client-errors.js';
 import { snapshotMessage } from './snapshot-messages.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 
 export interface SessionDeps {
   readonly hub: ChannelHub;
@@ -21,6 +22,7 @@ export interface SessionDeps {
   readonly limits: GatewayLimits;
   readonly logger: Logger;
   readonly simulated: () => boolean;
+  readonly metrics: GatewayMetrics;
 }
 
 export interface SubscribeOptions {
@@ -117,6 +119,7 @@ export class ClientSession implements ChannelListener {
   }
 
   sendError(code: ClientErrorCode, message: string, channel?: string): void {
+    this.deps.metrics.clientErrors.inc({ code });
     this.sendJson(clientError(code, message, channel));
   }
 
@@ -128,10 +131,12 @@ export class ClientSession implements ChannelListener {
     if (this.closed || this.socket.readyState !== WebSocket.OPEN) return;
     if (this.socket.bufferedAmount > this.deps.limits.maxSendBufferBytes) {
       this.deps.logger.warn({ session: this.id, buffered: this.socket.bufferedAmount }, 'slow client closed');
+      this.deps.metrics.slowClientCloses.inc();
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'slow consumer: send buffer full');
       return;
     }
     this.messagesSent++;
+    this.deps.metrics.messagesOut.inc();
     this.socket.send(data);
   }
 

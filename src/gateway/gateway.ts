@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { MarketBus } from '../bus/market-bus.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../shared/logger.js';
+import { registerApiDocs } from './api-docs.js';
 import { ChannelHub } from './channel-hub.js';
+import { GatewayMetrics } from './gateway-metrics.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { ServedChannels } from './served-channels.js';
 import { WsEndpoints } from './ws-endpoints.js';
@@ -24,6 +26,7 @@ export interface GatewayDeps {
 export class Gateway {
   readonly app: FastifyInstance;
   private readonly hub: ChannelHub;
+  private readonly metrics: GatewayMetrics;
   private readonly ws: WsEndpoints;
   private simulatedUpstream: boolean;
   private stopped: Promise<void> | undefined;
@@ -34,7 +37,8 @@ export class Gateway {
   ) {
     this.simulatedUpstream = deps.simulated ?? false;
     const simulated = () => this.simulatedUpstream;
-    this.hub = new ChannelHub(deps.bus, deps.logger.child({ component: 'hub' }));
+    this.metrics = new GatewayMetrics({ connections: () => this.ws.connectionCount, subscriptions: () => this.ws.subscriptionCount });
+    this.hub = new ChannelHub(deps.bus, deps.logger.child({ component: 'hub' }), this.metrics);
     const served = new ServedChannels(deps.bus, config.symbols, config.timeframes);
     this.ws = new WsEndpoints({
       hub: this.hub,
@@ -45,12 +49,23 @@ export class Gateway {
       served,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       security: config.security,
+      metrics: this.metrics,
     });
     void this.hub.onStatus((status) => {
       if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;
     });
     this.app = Fastify({ logger: false, forceCloseConnections: true });
-    registerHttpRoutes(this.app, { config, bus: deps.bus, hub: this.hub, served, ws: this.ws, simulated });
+    registerApiDocs(this.app);
+    // Routes inside a plugin registered after the docs plugin, so the OpenAPI document sees them.
+    const routeDeps = { config, bus: deps.bus, hub: this.hub, served, ws: this.ws, simulated };
+    void this.app.register((instance, _options, done) => {
+      registerHttpRoutes(instance, routeDeps);
+      instance.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+        void reply.header('content-type', this.metrics.registry.contentType);
+        return this.metrics.registry.metrics();
+      });
+      done();
+    });
     this.app.server.on('upgrade', (request, socket, head: Buffer) => this.ws.handleUpgrade(request, socket, head));
   }
 

@@ -22,12 +22,34 @@ export interface HttpRouteDeps {
   readonly simulated: () => boolean;
 }
 
+/** Response bodies are documented, not filtered: every object keeps its other fields. */
+const open = (description: string, properties: Record<string, unknown> = {}) => ({ description, type: 'object', additionalProperties: true, properties });
+const ERROR_BODY = open('{"success":false,"error":{"code","message"}}');
+
+const CHANNELS_SCHEMA = {
+  tags: ['live'],
+  summary: 'Every served channel with its subscribers on this gateway, last seq and last message age',
+  response: { 200: open('{"success":true,"channels":[...],"count":N,"simulated":bool}', { success: { type: 'boolean' }, count: { type: 'integer' } }) },
+};
+const HEALTH_SCHEMA = {
+  tags: ['live'],
+  summary: 'healthy, degraded (upstream not live, stale channels) or unhealthy (bus down: HTTP 503)',
+  response: { 200: open('healthy or degraded', { status: { type: 'string', enum: ['healthy', 'degraded'] } }), 503: open('unhealthy', { status: { type: 'string', enum: ['unhealthy'] } }) },
+};
+const CANDLES_SCHEMA = {
+  tags: ['live'],
+  summary: 'Recent candles, oldest first; the last may be the forming one (chart first paint)',
+  params: { type: 'object', properties: { symbol: { type: 'string', description: 'e.g. BTCUSDT' }, timeframe: { type: 'string', description: '1 3 5 15 30 60 120 240 360 720 D W M' } }, required: ['symbol', 'timeframe'] },
+  querystring: { type: 'object', properties: { limit: { type: 'string', description: '1..SNAPSHOT_MAX_LIMIT, default SNAPSHOT_DEFAULT_LIMIT' } } },
+  response: { 200: open('{"success":true,"symbol","timeframe","seq","count","candles":[CandleData]}'), 400: ERROR_BODY, 404: ERROR_BODY, 503: ERROR_BODY },
+};
+
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
 export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): void {
   const { bus, hub, served, config } = deps;
 
-  app.get(`${LIVE_PREFIX}/channels`, async () => {
+  app.get(`${LIVE_PREFIX}/channels`, { schema: CHANNELS_SCHEMA }, async () => {
     await served.refresh();
     const now = Date.now();
     const published = new Map((await bus.listChannels().catch(() => [])).map((info) => [info.channel, info]));
@@ -48,7 +70,7 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     return { success: true, channels, count: channels.length, simulated: deps.simulated() };
   });
 
-  app.get(`${LIVE_PREFIX}/health`, async (_request, reply) => {
+  app.get(`${LIVE_PREFIX}/health`, { schema: HEALTH_SCHEMA }, async (_request, reply) => {
     const redis = config.redisUrl ? bus.connectionState() : 'memory';
     const now = Date.now();
     let upstream: StatusMessage | null = null;
@@ -78,6 +100,7 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
 
   app.get<{ Params: { symbol: string; timeframe: string }; Querystring: { limit?: string } }>(
     `${LIVE_PREFIX}/candles/:symbol/:timeframe`,
+    { schema: CANDLES_SCHEMA },
     async (request, reply) => {
       const limitRaw = request.query.limit;
       const limit = limitRaw === undefined ? config.limits.defaultSnapshotLimit : Number(limitRaw);

@@ -75,6 +75,12 @@ export class WsEndpoints {
     return this.sessions.size;
   }
 
+  get subscriptionCount(): number {
+    let total = 0;
+    for (const session of this.sessions) total += session.subscriptionCount;
+    return total;
+  }
+
   /**
    * Node's 'upgrade' handler. Refused before the upgrade, with an HTTP status:
    * 404 not an endpoint, 403 origin not allowed, 429 per-IP limits, 401 token
@@ -83,19 +89,23 @@ export class WsEndpoints {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://gateway');
     const target = route(url.pathname);
-    if (this.stopping) return refuse(socket, 503, 'Service Unavailable');
-    if (!target) return refuse(socket, 404, 'Not Found');
+    const refuse = (status: number, text: string) => {
+      this.options.metrics.refusedUpgrades.inc({ status: String(status) });
+      refuseUpgrade(socket, status, text);
+    };
+    if (this.stopping) return refuse(503, 'Service Unavailable');
+    if (!target) return refuse(404, 'Not Found');
     const origin = request.headers.origin;
     const allowed = this.options.security.allowedOrigins;
-    if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) return refuse(socket, 403, 'Forbidden');
+    if (origin !== undefined && allowed.length > 0 && !allowed.includes(origin)) return refuse(403, 'Forbidden');
     const ip = request.socket.remoteAddress ?? 'unknown';
     const limited = this.connectionLimits.admit(ip);
-    if (limited) return refuse(socket, 429, 'Too Many Requests');
+    if (limited) return refuse(429, 'Too Many Requests');
     void this.tokens.check(request).then((auth) => {
       if (!auth.ok || this.stopping || socket.destroyed) {
         this.connectionLimits.release(ip);
         if (!auth.ok) this.options.logger.info({ ip, reason: auth.reason }, 'upgrade refused: unauthorized');
-        return refuse(socket, auth.ok ? 503 : 401, auth.ok ? 'Service Unavailable' : 'Unauthorized');
+        return refuse(auth.ok ? 503 : 401, auth.ok ? 'Service Unavailable' : 'Unauthorized');
       }
       this.server.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, target, url, ip, auth.expiresAtMs));
     });
@@ -212,7 +222,7 @@ export class WsEndpoints {
   }
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
