@@ -18,7 +18,9 @@ export interface GatewayLimits {
   readonly maxInboundMessageBytes: number;
   /** Subscriptions one /ws connection may hold. */
   readonly maxSubscriptionsPerConnection: number;
-  /** Outbound bytes queued for one client beyond which it is closed as too slow (4009). */
+  /** Outbound bytes queued for one client beyond which latest-state channels are conflated. */
+  readonly softSendBufferBytes: number;
+  /** Outbound bytes queued for one client beyond which it is closed as too slow (4409). */
   readonly maxSendBufferBytes: number;
   /** Live updates held for one joining or recovering subscription before it is reset from a snapshot. */
   readonly maxPendingUpdates: number;
@@ -70,6 +72,7 @@ export const GATEWAY_DEFAULTS = {
     maxSnapshotLimit: 1000,
     maxInboundMessageBytes: 4_096,
     maxSubscriptionsPerConnection: 50,
+    softSendBufferBytes: 1024 * 1024,
     maxSendBufferBytes: 8 * 1024 * 1024,
     maxPendingUpdates: 10_000,
     maxConnectionsPerIp: 50,
@@ -99,6 +102,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     maxSnapshotLimit: size('SNAPSHOT_MAX_LIMIT', GATEWAY_DEFAULTS.limits.maxSnapshotLimit, 10_000),
     maxInboundMessageBytes: size('MAX_INBOUND_MESSAGE_BYTES', GATEWAY_DEFAULTS.limits.maxInboundMessageBytes, 1_048_576),
     maxSubscriptionsPerConnection: size('MAX_SUBSCRIPTIONS_PER_CONNECTION', GATEWAY_DEFAULTS.limits.maxSubscriptionsPerConnection, 10_000),
+    softSendBufferBytes: size('SOFT_SEND_BUFFER_BYTES', GATEWAY_DEFAULTS.limits.softSendBufferBytes),
     maxSendBufferBytes: size('MAX_SEND_BUFFER_BYTES', GATEWAY_DEFAULTS.limits.maxSendBufferBytes),
     maxPendingUpdates: size('MAX_PENDING_UPDATES', GATEWAY_DEFAULTS.limits.maxPendingUpdates),
     maxConnectionsPerIp: size('MAX_CONNECTIONS_PER_IP', GATEWAY_DEFAULTS.limits.maxConnectionsPerIp),
@@ -115,6 +119,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
   if (security.jwtSecret !== undefined && security.jwtSecret.length < 32) {
     throw new ConfigError('AUTH_JWT_SECRET: use at least 32 characters (HS256 keys shorter than the hash are weak)');
   }
+  if (limits.softSendBufferBytes >= limits.maxSendBufferBytes) throw new ConfigError('SOFT_SEND_BUFFER_BYTES must be below MAX_SEND_BUFFER_BYTES');
   if (limits.defaultSnapshotLimit > limits.maxSnapshotLimit) throw new ConfigError('SNAPSHOT_DEFAULT_LIMIT must be <= SNAPSHOT_MAX_LIMIT');
   return Object.freeze({
     host: value('host', 'HOST').raw ?? GATEWAY_DEFAULTS.host,

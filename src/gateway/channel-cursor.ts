@@ -7,13 +7,21 @@
  * with the next seq is sent, an old one dropped (never a duplicate), and a
  * jump (Pub/Sub lost something) is repaired from the bus history, or, when the
  * history no longer reaches back, by a fresh snapshot marked `reset` (never a
- * silent hole).
+ * silent hole). A slow client gets latest-state channels conflated
+ * (update-conflater.ts) instead of a backlog.
  * @module
  */
 import type { ChannelHistory } from '../bus/market-bus.js';
+import { UpdateConflater, conflationKind } from './update-conflater.js';
 
 export interface CursorIo {
   send(data: Buffer | string): void;
+  /** The client's send buffer is over the soft bound: conflate what can be conflated. */
+  congested(): boolean;
+  /** Calls back once the send buffer is back under the soft bound. */
+  whenDrained(callback: () => void): void;
+  /** An update was not sent as such (conflated or superseded by a snapshot). */
+  dropped(reason: 'conflated'): void;
   /** The snapshot message (serialized) and the seq it contains. */
   readSnapshot(reset: boolean): Promise<{ payload: string; seq: number }>;
   readHistory(sinceSeq: number): Promise<ChannelHistory>;
@@ -36,12 +44,15 @@ export class ChannelCursor {
   private lastSeq = 0;
   private held: HeldUpdate[] = [];
   private resetsInARow = 0;
+  private readonly conflater: UpdateConflater;
 
   constructor(
     readonly channel: string,
     private readonly io: CursorIo,
     private readonly maxHeld: number,
-  ) {}
+  ) {
+    this.conflater = new UpdateConflater(conflationKind(channel));
+  }
 
   get position(): number {
     return this.lastSeq;
@@ -75,13 +86,37 @@ export class ChannelCursor {
         if (seq === this.lastSeq + 1) {
           this.lastSeq = seq;
           this.resetsInARow = 0;
-          this.io.send(data);
+          this.sendLive(data);
           return;
         }
         this.hold(seq, data);
         void this.repair();
         return;
     }
+  }
+
+  /** Sends one in-order update, or conflates it while the client is slow. */
+  private sendLive(data: Buffer): void {
+    if (this.conflater.kind !== 'none' && this.io.congested()) {
+      const first = !this.conflater.pending;
+      this.conflater.absorb(data);
+      this.io.dropped('conflated');
+      if (first) this.io.whenDrained(() => this.flushConflated());
+      return;
+    }
+    if (this.conflater.pending) this.flushConflated();
+    if (!this.isClosed() && this.state === 'live') this.io.send(data);
+  }
+
+  /** The client caught up: send the newest state of what was conflated. */
+  private flushConflated(): void {
+    if (this.isClosed() || !this.conflater.pending) return;
+    const { payloads, resnapshot } = this.conflater.take();
+    if (resnapshot) {
+      void this.sendSnapshot(true, false);
+      return;
+    }
+    for (const payload of payloads) this.io.send(payload);
   }
 
   /** A method, not a field check, so TypeScript does not narrow it across awaits. */
@@ -104,14 +139,15 @@ export class ChannelCursor {
     this.held.push({ seq, data });
   }
 
-  private async sendSnapshot(reset: boolean): Promise<void> {
+  /** `countAsReset`: resets caused by lost updates count toward giving up; a slow client's catch-up does not. */
+  private async sendSnapshot(reset: boolean, countAsReset = reset): Promise<void> {
     this.state = 'joining';
     try {
       const snapshot = await this.io.readSnapshot(reset);
       if (this.isClosed()) return;
       this.io.send(snapshot.payload);
       this.lastSeq = snapshot.seq;
-      if (reset) this.resetsInARow++;
+      if (countAsReset) this.resetsInARow++;
       this.goLive();
     } catch (error) {
       this.failWith(`snapshot unavailable: ${(error as Error).message}`);
@@ -133,7 +169,7 @@ export class ChannelCursor {
         return;
       }
       this.lastSeq = update.seq;
-      this.io.send(update.data);
+      this.sendLive(update.data);
     }
   }
 

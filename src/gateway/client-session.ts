@@ -33,6 +33,7 @@ export interface SubscribeOptions {
 }
 
 let nextSessionId = 1;
+const DRAIN_POLL_MS = 50;
 
 export class ClientSession implements ChannelListener {
   readonly id = nextSessionId++;
@@ -41,6 +42,8 @@ export class ClientSession implements ChannelListener {
   private readonly cursors = new Map<string, ChannelCursor>();
   private closed = false;
   messagesSent = 0;
+  private drainWaiters: (() => void)[] = [];
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -75,6 +78,9 @@ export class ClientSession implements ChannelListener {
           return { payload: JSON.stringify(message), seq: data.seq };
         },
         readHistory: (since) => this.deps.bus.readHistory(channel, since),
+        congested: () => this.socket.bufferedAmount > this.deps.limits.softSendBufferBytes,
+        whenDrained: (callback) => this.whenDrained(callback),
+        dropped: (reason) => this.deps.metrics.droppedUpdates.inc({ reason }),
         fail: (reason) => {
           this.sendError('UNAVAILABLE', `${channel}: ${reason}`, channel);
           this.dropCursor(channel);
@@ -160,10 +166,29 @@ export class ClientSession implements ChannelListener {
     this.socket.terminate();
   }
 
+  /** Polls the send buffer (ws has no per-socket drain event) until it is under the soft bound. */
+  private whenDrained(callback: () => void): void {
+    this.drainWaiters.push(callback);
+    this.drainTimer ??= setInterval(() => {
+      if (this.closed) return this.stopDrainPolling();
+      if (this.socket.bufferedAmount > this.deps.limits.softSendBufferBytes) return;
+      const waiters = this.drainWaiters;
+      this.stopDrainPolling();
+      for (const waiter of waiters) waiter();
+    }, DRAIN_POLL_MS);
+  }
+
+  private stopDrainPolling(): void {
+    clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
+    this.drainWaiters = [];
+  }
+
   /** The socket is gone: release every subscription. Idempotent. */
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopDrainPolling();
     for (const channel of [...this.cursors.keys()]) this.dropCursor(channel);
   }
 
