@@ -6,7 +6,7 @@
  * @module
  */
 import type { LevelWithSilent } from 'pino';
-import { DEFAULT_BUS_LIMITS, type MarketBus } from '../bus/market-bus.js';
+import type { MarketBus } from '../bus/market-bus.js';
 import { createMemoryBus } from '../bus/memory-bus.js';
 import { createRedisBus } from '../bus/redis-bus.js';
 import { loadGatewayConfig, type GatewayConfig } from '../config/gateway-config.js';
@@ -34,17 +34,19 @@ export function runDemoCommand(argv: string[]): Promise<number> {
 async function runStack(argv: string[], demo: boolean): Promise<number> {
   let flags: ReturnType<typeof parseFlags>;
   let gatewayConfig: GatewayConfig;
+  let busLimits: WorkerConfig['limits'];
   try {
     flags = parseFlags(argv, STACK_FLAGS);
     gatewayConfig = loadGatewayConfig(flags, process.env, false);
-    loadWorkerConfig(flags, process.env); // fail fast on a bad worker flag, before anything starts
+    // Fails fast on a bad worker flag, before anything starts; the bus keeps what the worker is told to keep.
+    busLimits = loadWorkerConfig(flags, process.env).limits;
   } catch (error) {
     return reportConfigError(error);
   }
   const logger = createLogger(gatewayConfig.logLevel as LevelWithSilent, demo ? 'tickstream-demo' : 'tickstream');
   const bus: MarketBus = gatewayConfig.redisUrl
-    ? createRedisBus({ url: gatewayConfig.redisUrl, prefix: gatewayConfig.channelPrefix, limits: DEFAULT_BUS_LIMITS, logger: logger.child({ component: 'redis' }) })
-    : createMemoryBus({ prefix: '', limits: DEFAULT_BUS_LIMITS, logger });
+    ? createRedisBus({ url: gatewayConfig.redisUrl, prefix: gatewayConfig.channelPrefix, limits: busLimits, logger: logger.child({ component: 'redis' }) })
+    : createMemoryBus({ prefix: '', limits: busLimits, logger });
 
   let simulator: BybitSimulator | undefined;
   let worker: Worker | undefined;

@@ -29,6 +29,8 @@ export interface WorkerConfig {
   readonly link: LinkTimings;
   /** A candles, ticker or orderbook channel silent this long is reported stale (books are resynced). */
   readonly channelStaleMs: number;
+  /** How often a candle hole that a failed backfill left open is tried again. */
+  readonly candleRepairIntervalMs: number;
   readonly logLevel: string;
 }
 
@@ -52,9 +54,12 @@ export const WORKER_DEFAULTS = {
     healthyResetMs: 30_000,
   } satisfies LinkTimings,
   channelStaleMs: 60_000,
+  candleRepairIntervalMs: 15_000,
 } as const;
 
 const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,29}$/;
+/** About 200 topics per socket is what Bybit's own guidance and field reports support. */
+const MAX_TOPICS_PER_WORKER = 200;
 
 export type CliFlags = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -108,8 +113,15 @@ export function loadWorkerConfig(flags: CliFlags, env: NodeJS.ProcessEnv): Worke
       healthyResetMs: ms('BYBIT_HEALTHY_RESET_MS', link.healthyResetMs),
     },
     channelStaleMs: ms('CHANNEL_STALE_MS', WORKER_DEFAULTS.channelStaleMs, 100),
+    candleRepairIntervalMs: ms('CANDLE_REPAIR_INTERVAL_MS', WORKER_DEFAULTS.candleRepairIntervalMs, 100),
     logLevel: env.LOG_LEVEL ?? 'info',
   };
+  const topics = config.symbols.length * (config.timeframes.length + 3);
+  if (topics > MAX_TOPICS_PER_WORKER) {
+    throw new ConfigError(
+      `--symbols × (--timeframes + 3) = ${topics} topics; one worker socket carries at most ${MAX_TOPICS_PER_WORKER} (Bybit guidance): run more workers`,
+    );
+  }
   if (config.link.reconnectMaxMs < config.link.reconnectBaseMs) {
     throw new ConfigError('BYBIT_RECONNECT_MAX_MS must be >= BYBIT_RECONNECT_BASE_MS');
   }

@@ -89,7 +89,8 @@ export class BookStream {
     this.book.reset();
     this.needsSnapshot = true;
     if (this.invalidSinceMs !== undefined) return;
-    this.invalidSinceMs = this.context.now();
+    // Real time, not the market clock: this measures how long the resync takes.
+    this.invalidSinceMs = Date.now();
     this.context.counters.bookResyncs++;
     this.context.logger.warn({ channel: this.channel, code, reason }, 'order book invalid; resyncing');
     this.context.status.channel(this.channel, 'resyncing', `${code}: ${reason}`);

@@ -17,12 +17,24 @@ import type { IngestContext } from './ingest-context.js';
 
 /** REST serves at most 1000 rows a page; a cold start fills this many candles. */
 const MAX_COLD_START_CANDLES = 1000;
+/**
+ * A REST candle counts as closed only this long after its end: a local clock
+ * running ahead of Bybit's must not confirm a candle with partial values (the
+ * stream confirms it a moment later instead).
+ */
+const REST_CONFIRM_MARGIN_MS = 3_000;
 
 export class CandleStream {
   readonly channel: string;
   private readonly tracker: KlineTracker;
   /** Candles whose publish the bus refused, by start: re-sent (latest version) before anything newer. */
   private readonly unpublished = new Map<number, CandleChange>();
+  /**
+   * Start of the hole to fill from REST, fixed when the socket opens and kept
+   * until a backfill succeeds: retries must not start later just because the
+   * live stream has confirmed newer candles meanwhile.
+   */
+  private repairFromMs: number | undefined;
 
   constructor(
     private readonly context: IngestContext,
@@ -62,21 +74,32 @@ export class CandleStream {
    */
   onReconnect(): void {
     this.tracker.discardOpen();
+    this.repairFromMs = Math.min(this.repairFromMs ?? Number.POSITIVE_INFINITY, this.holeStart(this.context.now()));
+  }
+
+  /** A hole is still waiting for a successful backfill. */
+  needsRepair(): boolean {
+    return this.repairFromMs !== undefined;
+  }
+
+  private holeStart(nowMs: number): number {
+    const lastConfirmed = this.tracker.lastConfirmedStart();
+    if (lastConfirmed !== undefined) return lastConfirmed;
+    const coldCount = Math.min(this.historySize, MAX_COLD_START_CANDLES);
+    return candleStartFor(this.timeframe, nowMs - (coldCount - 1) * timeframeToMs(this.timeframe, nowMs));
   }
 
   /**
-   * Fills the hole since the last confirmed candle (or the last `historySize`
-   * candles on a cold start) from REST. The still-open REST candle is only
+   * Fills the hole since the last confirmed candle before the disconnect (or
+   * the last `historySize` candles on a cold start) from REST. The still-open REST candle is only
    * taken when the stream has not delivered that candle yet: the stream's
    * copy is fresher.
    */
   async backfill(rest: BybitRestClient): Promise<number> {
     const nowMs = this.context.now();
-    const intervalMs = timeframeToMs(this.timeframe, nowMs);
-    const lastConfirmed = this.tracker.lastConfirmedStart();
-    const coldCount = Math.min(this.historySize, MAX_COLD_START_CANDLES);
-    const fromMs = lastConfirmed ?? candleStartFor(this.timeframe, nowMs - (coldCount - 1) * intervalMs);
-    const candles = await rest.fetchCandles(this.symbol, this.timeframe, fromMs, nowMs, nowMs);
+    const fromMs = this.repairFromMs ?? this.holeStart(nowMs);
+    const candles = await rest.fetchCandles(this.symbol, this.timeframe, fromMs, nowMs, nowMs - REST_CONFIRM_MARGIN_MS);
+    this.repairFromMs = undefined;
     const known = new Set(this.tracker.candles().map((candle) => candle.timestamp));
     const usable = candles.filter((candle) => {
       if (!candle.confirm && known.has(candle.timestamp)) return false;

@@ -37,6 +37,7 @@ async function withRetries<T>(job: () => Promise<T>, attempts: number, signal: A
       const final = error instanceof BybitRestError && (error.code === 'BYBIT_REST_FORBIDDEN' || error.code === 'BYBIT_REST_API');
       if (final || attempt >= attempts || signal?.aborted) throw error;
       await sleep(1_000 * 2 ** (attempt - 1), signal);
+      if (signal?.aborted) throw error;
     }
   }
 }
@@ -106,12 +107,25 @@ export class MarketIngest {
   }
 
   /** A new socket is open: state tied to the old one is void. */
-  onConnectionOpened(): void {
+  onConnectionOpened(generation: number): void {
     for (const candles of this.candles) candles.onReconnect();
     for (const book of this.books) book.reset();
     for (const ticker of this.tickers) ticker.reset();
-    for (const trades of this.trades) trades.holdLiveTrades();
+    for (const trades of this.trades) trades.holdLiveTrades(generation);
     this.lastFrameAt.clear();
+  }
+
+  /** Candle channels whose hole a failed backfill left open: tried again (the worker calls this on a timer). */
+  async repairCandles(rest: BybitRestClient, signal?: AbortSignal): Promise<void> {
+    for (const stream of this.candles.filter((candles) => candles.needsRepair())) {
+      if (signal?.aborted) return;
+      try {
+        const count = await stream.backfill(rest);
+        this.context.logger.info({ channel: stream.channel, candles: count }, 'candle hole repaired');
+      } catch (error) {
+        this.context.logger.warn({ channel: stream.channel, err: (error as Error).message }, 'candle repair failed; will retry');
+      }
+    }
   }
 
   /** Seeds candle trackers and trade de-duplication from what the bus stores (best effort). */
@@ -126,14 +140,14 @@ export class MarketIngest {
   }
 
   /** REST backfill of every candles and trades channel; failures are logged, live data continues. */
-  async backfill(rest: BybitRestClient, signal?: AbortSignal): Promise<void> {
+  async backfill(rest: BybitRestClient, generation: number, signal?: AbortSignal): Promise<void> {
     const jobs = [
       ...this.candles.map(async (stream) => {
         const count = await withRetries(() => stream.backfill(rest), BACKFILL_ATTEMPTS, signal);
         this.context.logger.info({ channel: stream.channel, candles: count }, 'candles backfilled');
       }),
       ...this.trades.map(async (stream) => {
-        const count = await stream.backfill(rest);
+        const count = await stream.backfill(rest, generation);
         if (count > 0) this.context.logger.info({ channel: stream.channel, trades: count }, 'trades backfilled');
       }),
     ];
@@ -143,6 +157,6 @@ export class MarketIngest {
         this.context.logger.warn({ err: (result.reason as Error).message }, 'backfill failed');
       }
     }
-    for (const stream of this.trades) stream.releaseHeld();
+    for (const stream of this.trades) stream.releaseHeld(generation);
   }
 }

@@ -30,6 +30,10 @@ export class TradeStream {
   private lastTradeMs = 0;
   private held: HeldBatch[] | undefined;
   private heldCount = 0;
+  /** Which socket the held trades belong to: only that socket's backfill may release them. */
+  private generation = 0;
+  /** The newest trade published before the socket dropped: REST trades from here on fill the hole. */
+  private boundaryMs = 0;
 
   constructor(
     private readonly context: IngestContext,
@@ -59,29 +63,33 @@ export class TradeStream {
     for (const trade of snapshot.trades) this.lastTradeMs = Math.max(this.lastTradeMs, trade.timestamp);
   }
 
-  /** Call when the socket opens, before its subscribe: live trades wait for the backfill. */
-  holdLiveTrades(): void {
+  /** Call when a socket opens, before its subscribe: live trades wait for that socket's backfill. */
+  holdLiveTrades(generation: number): void {
+    this.generation = generation;
     this.held ??= [];
+    this.boundaryMs = this.lastTradeMs;
   }
 
-  async backfill(rest: BybitRestClient): Promise<number> {
-    this.holdLiveTrades();
+  async backfill(rest: BybitRestClient, generation: number): Promise<number> {
     let published = 0;
     try {
-      const firstHeldMs = this.held?.[0]?.trades[0]?.timestamp ?? Number.POSITIVE_INFINITY;
       const recent = await rest.fetchRecentTrades(this.symbol);
-      const missed = recent.filter((trade) => trade.timestamp >= this.lastTradeMs && trade.timestamp <= firstHeldMs && validateTradeData(trade).ok);
+      // A newer socket took over while REST answered: its own backfill covers this.
+      if (generation !== this.generation) return 0;
+      const firstHeldMs = this.held?.[0]?.trades[0]?.timestamp ?? Number.POSITIVE_INFINITY;
+      const missed = recent.filter((trade) => trade.timestamp >= this.boundaryMs && trade.timestamp <= firstHeldMs && validateTradeData(trade).ok);
       const nowMs = this.context.now();
       published = this.publish(missed, 'backfill', nowMs, missed.at(-1)?.timestamp ?? nowMs);
       this.context.counters.backfilledTrades += published;
     } finally {
-      this.releaseHeld();
+      this.releaseHeld(generation);
     }
     return published;
   }
 
-  /** Publishes what was held (also when the backfill failed: live data must not wait forever). */
-  releaseHeld(): void {
+  /** Publishes what was held for `generation` (also when its backfill failed: live data must not wait forever). */
+  releaseHeld(generation: number): void {
+    if (generation !== this.generation) return;
     const held = this.held ?? [];
     this.held = undefined;
     this.heldCount = 0;

@@ -56,6 +56,9 @@ export class Worker {
   private statusTimer: NodeJS.Timeout | undefined;
   private backfillController: AbortController | undefined;
   private openedAtMs = 0;
+  private generation = 0;
+  private repairTimer: NodeJS.Timeout | undefined;
+  private repairing = false;
   private liveOnThisSocket = false;
   private stopped: Promise<WorkerStats> | undefined;
 
@@ -118,6 +121,7 @@ export class Worker {
     worker.connection.start();
     worker.watchdogTimer = setInterval(() => worker.watchdog(), WATCHDOG_INTERVAL_MS);
     worker.statusTimer = setInterval(() => worker.logStatusLine(), config.statusIntervalS * 1000);
+    worker.repairTimer = setInterval(() => worker.repairCandleHoles(), config.candleRepairIntervalMs);
     return worker;
   }
 
@@ -148,6 +152,7 @@ export class Worker {
       this.backfillController?.abort();
       clearInterval(this.watchdogTimer);
       clearInterval(this.statusTimer);
+      clearInterval(this.repairTimer);
       await this.connection.stop();
       this.status.link('stopped', 'worker shutting down');
       await this.status.flush();
@@ -178,11 +183,12 @@ export class Worker {
   private onSocketOpen(): void {
     this.openedAtMs = Date.now();
     this.liveOnThisSocket = false;
-    this.ingest.onConnectionOpened();
+    const generation = ++this.generation;
+    this.ingest.onConnectionOpened(generation);
     this.backfillController?.abort();
     const controller = new AbortController();
     this.backfillController = controller;
-    this.ingest.backfill(this.rest, controller.signal).catch((error: unknown) => {
+    this.ingest.backfill(this.rest, generation, controller.signal).catch((error: unknown) => {
       this.logger.warn({ err: (error as Error).message }, 'backfill failed');
     });
   }
@@ -195,6 +201,16 @@ export class Worker {
     const channel = this.ingest.channelOf(topic);
     if (channel && this.status.channelState(channel) === 'stale') this.status.channel(channel, 'live');
     this.ingest.onFrame(topic, frame, receivedAtMs);
+  }
+
+  /** Candle holes a failed backfill left open are retried until REST answers. */
+  private repairCandleHoles(): void {
+    if (this.repairing || this.connection.state !== 'open') return;
+    this.repairing = true;
+    this.ingest
+      .repairCandles(this.rest, this.stopController.signal)
+      .finally(() => (this.repairing = false))
+      .catch(() => undefined);
   }
 
   /** Per-channel staleness (trades excluded: a quiet market is not a broken feed) and stuck book resyncs. */

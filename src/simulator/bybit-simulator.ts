@@ -235,6 +235,11 @@ export class BybitSimulator implements FaultControls, SessionHost {
   }
 
   /** While true, new WebSocket upgrades get HTTP 503. */
+  /** REST market endpoints answer 503 while true. */
+  failRest(fail = true): void {
+    this.faults.restFailing = fail;
+  }
+
   refuseConnections(refuse = true): void {
     this.faults.refusingConnections = refuse;
   }
@@ -383,6 +388,9 @@ export class BybitSimulator implements FaultControls, SessionHost {
         send(result.status, result.body);
       });
       return;
+    }
+    if (request.method === 'GET' && this.faults.restFailing && url.pathname.startsWith('/v5/market/')) {
+      return send(503, '{"retCode":10016,"retMsg":"service unavailable"}');
     }
     if (request.method === 'GET') {
       const result = marketRoute(url.pathname, url.searchParams, this.feed, this.clock.now());

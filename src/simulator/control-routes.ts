@@ -20,6 +20,7 @@ export interface FaultControls {
   rejectSubscriptions(pattern: string | RegExp): void;
   clearSubscriptionRejections(): void;
   refuseConnections(refuse?: boolean): void;
+  failRest(fail?: boolean): void;
   sendRaw(text: string, category?: Category): number;
   pause(): void;
   resume(): void;
@@ -37,6 +38,7 @@ export const FAULT_ACTIONS = [
   'rejectSubscriptions',
   'clearSubscriptionRejections',
   'refuseConnections',
+  'failRest',
   'sendRaw',
   'pause',
   'resume',
@@ -97,6 +99,11 @@ function run(controls: FaultControls, action: FaultAction, body: Record<string, 
       const refuse = body['refuse'];
       if (refuse !== undefined && typeof refuse !== 'boolean') throw new BadRequest('"refuse" must be a boolean');
       return controls.refuseConnections(refuse ?? true);
+    }
+    case 'failRest': {
+      const fail = body['fail'];
+      if (fail !== undefined && typeof fail !== 'boolean') throw new BadRequest('"fail" must be a boolean');
+      return controls.failRest(fail ?? true);
     }
     case 'sendRaw': {
       const text = body['text'];

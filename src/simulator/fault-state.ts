@@ -14,6 +14,8 @@ export class FaultState {
   pongsStopped = false;
   /** New WebSocket upgrades get HTTP 503. */
   refusingConnections = false;
+  /** REST market endpoints answer HTTP 503 (an exchange REST outage). */
+  restFailing = false;
   private readonly rejections: RegExp[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
 

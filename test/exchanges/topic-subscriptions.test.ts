@@ -60,10 +60,22 @@ describe('TopicSubscriptions', () => {
     const quarter = subs.onAck(halves.send[1]!.reqId, false, 'mystery');
     assert.deepEqual(quarter.send.map((r) => r.args), [['c'], ['d']]);
     subs.onAck(quarter.send[0]!.reqId, true, '');
-    const last = subs.onAck(quarter.send[1]!.reqId, false, 'mystery');
+    const last = subs.onAck(quarter.send[1]!.reqId, false, 'error:handler not found');
     assert.deepEqual(last.rejected.map((r) => r.topic), ['d']);
     assert.deepEqual(last.send, []);
     assert.deepEqual(subs.activeTopics().sort(), ['a', 'b', 'c']);
+  });
+
+  it('keeps a topic whose lone failure is not a verdict on it, and tries it on the next socket', () => {
+    const subs = new TopicSubscriptions(10);
+    subs.setDesired(['t']);
+    const [request] = subs.onConnected();
+    const outcome = subs.onAck(request!.reqId, false, 'internal server error');
+    assert.deepEqual(outcome.rejected, []);
+    assert.deepEqual(outcome.send, [], 'not retried in a loop on this socket');
+    assert.equal(subs.rejectedTopics().size, 0);
+    subs.onDisconnected();
+    assert.deepEqual(subs.onConnected().map((r) => r.args), [['t']]);
   });
 
   it('resyncs with unsubscribe, then subscribe once the unsubscribe is acked', () => {

@@ -41,6 +41,7 @@ describe('exchange data faults', () => {
     await flowing(stack, 'orderbook:BTCUSDT');
     assertBookIntegrity(stack);
     assert.equal(stack.worker.stats().rejectedByCode.BOOK_GAP, 1);
+    assert.equal(stack.worker.stats().reconnects, 0, 'repaired by unsubscribe + subscribe, not by a reconnect');
     const states = stack.observer.statuses().filter((s) => s.channels.includes('orderbook:BTCUSDT')).map((s) => s.state);
     assert.deepEqual(states, ['resyncing', 'live']);
     assertBookIntegrity(stack, 'ETHUSDT');
@@ -66,6 +67,7 @@ describe('exchange data faults', () => {
     await waitFor('resynced', () => stack.observer.statuses().some((s) => s.state === 'live' && s.channels.includes('orderbook:BTCUSDT')), 5_000);
     await flowing(stack, 'orderbook:BTCUSDT');
     assertBookIntegrity(stack);
+    assert.equal(stack.worker.stats().reconnects, 0, 'repaired by a resync, not by a reconnect');
   });
 
   it('malformed JSON and invalid values are rejected and counted; nothing invalid is published; the worker carries on', async (t) => {

@@ -50,36 +50,77 @@ function stateChanges(statuses: readonly StatusMessage[], channel?: string): str
 }
 
 describe('exchange faults', () => {
-  it('drop + refused reconnects for 3 market minutes: reconnects, resubscribes, backfills without a hole', async (t) => {
-    const stack = await startWorkerStack(t);
+  it('drop + refused reconnects for 3 market minutes: reconnects, resubscribes once, backfills without a hole', async (t) => {
+    // The simulator trades ~200 times a (real) second at this speed: keep enough to check the outage's trades.
+    const stack = await startWorkerStack(t, { env: { TRADE_HISTORY_SIZE: '20000' } });
     const { simulator, observer } = stack;
-    await waitFor('live data', () => observer.on('ticker:BTCUSDT').length > 0);
+    await waitFor('cold start backfill done and live data', () => stack.worker.stats().backfilledTrades > 0 && observer.on('ticker:BTCUSDT').length > 0, 10_000);
     const subscribesBefore = simulator.subscribeRequests.length;
+    const backfilledBefore = stack.worker.stats().backfilledCandles;
+    const tradeBackfillsBefore = (observer.on('trades:BTCUSDT') as TradeUpdate[]).filter((u) => u.source === 'backfill').length;
 
     simulator.refuseConnections(true);
     simulator.dropConnections();
+    const outageStartMs = simulator.virtualTimeMs;
     await waitFor('worker saw the drop', () => stateChanges(observer.statuses()).includes('disconnected'));
     await delay(3_000); // three 1-minute candles close on the exchange meanwhile
+    const outageEndMs = simulator.virtualTimeMs;
     simulator.refuseConnections(false);
 
     await waitFor('reconnected and live again', () => stateChanges(observer.statuses()).at(-1) === 'live' && simulator.connectionCount === 1, 10_000);
     assert.ok(stack.worker.stats().reconnects >= 1);
     const resent = simulator.subscribeRequests.slice(subscribesBefore).filter((r) => r.op === 'subscribe');
-    assert.ok(resent.length > 0 && resent.every((r) => r.args.length <= 10), 'resubscribed in batches of at most 10');
-    assert.deepEqual(new Set(resent.flatMap((r) => r.args)).size, 10, 'every topic resubscribed once');
+    assert.ok(resent.every((r) => r.args.length <= 10), 'resubscribed in batches of at most 10');
+    const perTopic = new Map<string, number>();
+    for (const topic of resent.flatMap((r) => r.args)) perTopic.set(topic, (perTopic.get(topic) ?? 0) + 1);
+    assert.equal(perTopic.size, 10, 'every topic resubscribed');
+    assert.ok([...perTopic.values()].every((count) => count === 1), 'each topic resubscribed exactly once');
 
-    await waitFor('backfill published', () => stack.worker.stats().backfilledCandles > 4 * 499, 10_000);
-    await delay(1_500);
+    await waitFor('reconnect backfill published', () => stack.worker.stats().backfilledCandles >= backfilledBefore + 3 * 2, 10_000);
+    await delay(1_000);
     assert.ok((await assertCandleHistoryWhole(stack, 'BTCUSDT')) >= 500);
     await assertCandleHistoryWhole(stack, 'ETHUSDT');
     const candles = observer.on('candles:BTCUSDT:1') as CandleUpdate[];
     assertConfirmedOnce(candles);
     assertSeqContiguous(candles);
     candles.forEach(assertSchemaValid);
-    assert.ok(candles.some((u) => u.source === 'backfill' && u.candle.confirm), 'the outage candles came from REST');
-    const tradeIds = (observer.on('trades:BTCUSDT') as TradeUpdate[]).flatMap((u) => u.trades.map((trade) => trade.id));
+    const outageCandles = candles.filter((u) => u.source === 'backfill' && u.candle.confirm && u.candle.timestamp >= Math.floor(outageStartMs / 60_000) * 60_000 && u.candle.timestamp + 60_000 <= outageEndMs);
+    assert.ok(outageCandles.length >= 2, `candles closed during the outage came from REST: ${outageCandles.length}`);
+    const trades = observer.on('trades:BTCUSDT') as TradeUpdate[];
+    const tradeIds = trades.flatMap((u) => u.trades.map((trade) => trade.id));
     assert.equal(new Set(tradeIds).size, tradeIds.length, 'a trade re-delivered after the reconnect was published twice');
-    assert.ok((observer.on('trades:BTCUSDT') as TradeUpdate[]).some((u) => u.source === 'backfill'));
+    assert.ok(trades.filter((u) => u.source === 'backfill').length > tradeBackfillsBefore, 'trades of the outage came from REST');
+    const stored = await stack.bus.readSnapshot('trades:BTCUSDT');
+    if (stored.subscription !== 'trades') return assert.fail('wrong kind');
+    const restTrades = (await (await fetch(`${simulator.restBaseUrl}/v5/market/recent-trade?category=linear&symbol=BTCUSDT&limit=1000`)).json()) as { result: { list: { execId: string; time: string }[] } };
+    const storedIds = new Set(stored.trades.map((trade) => trade.id));
+    const outageTrades = restTrades.result.list.filter((trade) => Number(trade.time) >= outageStartMs && Number(trade.time) <= outageEndMs);
+    assert.ok(outageTrades.length > 0);
+    assert.deepEqual(outageTrades.filter((trade) => !storedIds.has(trade.execId)).map((trade) => trade.execId), [], 'trades of the outage missing from the store');
+  });
+
+  it('REST down across a reconnect: the candle hole is repaired once REST answers again', async (t) => {
+    const stack = await startWorkerStack(t, { env: { CANDLE_REPAIR_INTERVAL_MS: '500' } });
+    const { simulator, observer } = stack;
+    await waitFor('cold start done', () => stack.worker.stats().backfilledTrades > 0, 10_000);
+    simulator.failRest(true);
+    simulator.refuseConnections(true);
+    simulator.dropConnections();
+    await delay(3_000);
+    simulator.refuseConnections(false);
+    await waitFor('reconnected', () => stateChanges(observer.statuses()).at(-1) === 'live' && simulator.connectionCount === 1, 10_000);
+    await delay(2_500); // the reconnect backfill fails meanwhile, and newer candles confirm live
+    const stored = await stack.bus.readSnapshot('candles:BTCUSDT:1');
+    if (stored.subscription !== 'candles') return assert.fail('wrong kind');
+    const holes = stored.candles.slice(1).filter((c, i) => c.timestamp - stored.candles[i]!.timestamp !== 60_000).length;
+    assert.ok(holes > 0, 'with REST down there is a hole to repair');
+    simulator.failRest(false);
+    await waitFor('hole repaired', async () => {
+      const now = await stack.bus.readSnapshot('candles:BTCUSDT:1');
+      return now.subscription === 'candles' && now.candles.slice(1).every((c, i) => c.timestamp - now.candles[i]!.timestamp === 60_000);
+    }, 10_000, 100);
+    await assertCandleHistoryWhole(stack, 'BTCUSDT');
+    assertConfirmedOnce(observer.on('candles:BTCUSDT:1') as CandleUpdate[]);
   });
 
   it('a quiet channel is reported stale, its book resynced, and live again when data returns', async (t) => {

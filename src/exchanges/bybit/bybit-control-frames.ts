@@ -51,3 +51,8 @@ export function topicNamedInError(retMsg: string): string | undefined {
 export function isAlreadySubscribed(retMsg: string): boolean {
   return retMsg.includes('already subscribed');
 }
+
+/** A failure that condemns the topic itself (unknown topic or symbol), not the moment. */
+export function isTopicVerdict(retMsg: string): boolean {
+  return /handler not found|invalid symbol|invalid topic/i.test(retMsg);
+}

@@ -56,10 +56,18 @@ interface Envelope<T> {
 /** Kline pages are 1000 rows; a backfill longer than this many pages is cut (and logged). */
 const MAX_KLINE_PAGES = 20;
 const MAX_INSTRUMENT_PAGES = 50;
+/**
+ * Requests in flight at once. Every (re)connect backfills every channel; Bybit
+ * allows 600 requests per 5 s per IP and answers a burst over that with a
+ * 403 and a ban of 10 minutes or more.
+ */
+const MAX_CONCURRENT_REQUESTS = 4;
 
 export class BybitRestClient {
   private readonly timeoutMs: number;
   private readonly attempts: number;
+  private inFlight = 0;
+  private readonly queue: (() => void)[] = [];
 
   constructor(private readonly options: BybitRestClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -154,6 +162,17 @@ export class BybitRestClient {
   }
 
   private async getOnce<T>(url: string): Promise<T> {
+    if (this.inFlight >= MAX_CONCURRENT_REQUESTS) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.inFlight++;
+    try {
+      return await this.request<T>(url);
+    } finally {
+      this.inFlight--;
+      this.queue.shift()?.();
+    }
+  }
+
+  private async request<T>(url: string): Promise<T> {
     let response: Response;
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });

@@ -10,7 +10,7 @@
  * an active topic is never sent again ("already subscribed" poisons a batch).
  * @module
  */
-import { isAlreadySubscribed, topicNamedInError } from './bybit-control-frames.js';
+import { isAlreadySubscribed, isTopicVerdict, topicNamedInError } from './bybit-control-frames.js';
 
 export interface TopicRequest {
   readonly reqId: string;
@@ -156,6 +156,9 @@ export class TopicSubscriptions {
     const wanted = request.args.filter((topic) => this.desired.has(topic));
     if (wanted.length === 1) {
       const [topic] = wanted as [string];
+      // Only a verdict on the topic itself is final; anything else may be
+      // transient: the topic stays wanted and is tried again on the next socket.
+      if (!isTopicVerdict(retMsg)) return { activated: [], rejected: [], send: [], reconnect: false };
       this.reject(topic, retMsg);
       return { activated: [], rejected: [{ topic, reason: retMsg }], send: [], reconnect: false };
     }
