@@ -99,7 +99,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
   });
   const limits: GatewayLimits = {
     defaultSnapshotLimit: size('SNAPSHOT_DEFAULT_LIMIT', GATEWAY_DEFAULTS.limits.defaultSnapshotLimit, 1000),
-    maxSnapshotLimit: size('SNAPSHOT_MAX_LIMIT', GATEWAY_DEFAULTS.limits.maxSnapshotLimit, 10_000),
+    maxSnapshotLimit: size('SNAPSHOT_MAX_LIMIT', GATEWAY_DEFAULTS.limits.maxSnapshotLimit, 1000),
     maxInboundMessageBytes: size('MAX_INBOUND_MESSAGE_BYTES', GATEWAY_DEFAULTS.limits.maxInboundMessageBytes, 1_048_576),
     maxSubscriptionsPerConnection: size('MAX_SUBSCRIPTIONS_PER_CONNECTION', GATEWAY_DEFAULTS.limits.maxSubscriptionsPerConnection, 10_000),
     softSendBufferBytes: size('SOFT_SEND_BUFFER_BYTES', GATEWAY_DEFAULTS.limits.softSendBufferBytes),

@@ -8,15 +8,13 @@ import type { WebSocketError } from '../schemas/index.js';
 
 export const CLIENT_ERROR_CODES = {
   INVALID_MESSAGE: 'not JSON, or not a valid subscribe/unsubscribe message',
-  MESSAGE_TOO_LARGE: 'an inbound message over MAX_INBOUND_MESSAGE_BYTES (the socket is closed with 1009)',
-  UNKNOWN_SUBSCRIPTION: 'the subscription type is not candles, trades, ticker or orderbook',
+  UNKNOWN_SUBSCRIPTION: 'the subscription type is not candles, trades, ticker or orderbook (on /ws the message schema refuses it first: INVALID_MESSAGE)',
   INVALID_SYMBOL: 'the symbol is not a well-formed exchange symbol',
   UNKNOWN_SYMBOL: 'no channel is served for this symbol',
   UNKNOWN_TIMEFRAME: 'the timeframe is not served (or missing for candles)',
   INVALID_PARAMETER: 'a query parameter (limit, since) is out of range',
   TOO_MANY_SUBSCRIPTIONS: 'the connection already holds MAX_SUBSCRIPTIONS_PER_CONNECTION subscriptions',
   NOT_SUBSCRIBED: 'unsubscribe from a channel this connection is not subscribed to',
-  NOT_FOUND: 'no WebSocket endpoint at this path',
   UNAVAILABLE: 'the bus could not serve the request (e.g. Redis down); retry later',
   RATE_LIMITED: 'more than INBOUND_MESSAGES_PER_SECOND messages; the message was dropped (persisting closes with 4429)',
   UNAUTHORIZED: 'the token expired (the socket is closed with 4401); a missing or bad token is refused with HTTP 401 before the upgrade',
@@ -33,8 +31,6 @@ export const CLOSE_CODES = {
   UNAUTHORIZED: 4401,
   /** A path endpoint whose request cannot be served (unknown symbol or timeframe, bad parameter). */
   BAD_REQUEST: 4400,
-  /** No endpoint at this path. */
-  NOT_FOUND: 4404,
   /** The client did not read fast enough: its send buffer passed MAX_SEND_BUFFER_BYTES. */
   SLOW_CONSUMER: 4409,
   /** The client kept sending faster than INBOUND_MESSAGES_PER_SECOND. */

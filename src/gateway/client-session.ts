@@ -143,7 +143,8 @@ export class ClientSession implements ChannelListener {
     }
     this.messagesSent++;
     this.deps.metrics.messagesOut.inc();
-    this.socket.send(data);
+    // Every message is JSON text: a Buffer would otherwise go out as a binary frame (a Blob in browsers).
+    this.socket.send(data, { binary: false });
   }
 
   close(code: number, reason: string): void {

@@ -31,10 +31,13 @@ export class Gateway {
   private simulatedUpstream: boolean;
   private stopped: Promise<void> | undefined;
 
+  private readonly bus: MarketBus;
+
   constructor(
     private readonly config: GatewayConfig,
     deps: GatewayDeps,
   ) {
+    this.bus = deps.bus;
     this.simulatedUpstream = deps.simulated ?? false;
     const simulated = () => this.simulatedUpstream;
     this.metrics = new GatewayMetrics({ connections: () => this.ws.connectionCount, subscriptions: () => this.ws.subscriptionCount });
@@ -71,6 +74,9 @@ export class Gateway {
 
   /** Opens the port; resolves with the bound address (port 0 picks a free one). */
   async listen(): Promise<{ host: string; port: number; url: string }> {
+    // A worker that went live before this gateway started announced itself already: read what it said.
+    const latest = await this.bus.readLatestStatus(this.config.upstream).catch(() => null);
+    if (latest?.simulated) this.simulatedUpstream = true;
     await this.app.listen({ host: this.config.host, port: this.config.port });
     const address = this.app.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;

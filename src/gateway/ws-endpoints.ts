@@ -14,7 +14,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { GatewaySecurity } from '../config/gateway-config.js';
 import { ConnectionLimits, MessageRateLimiter } from './connection-limits.js';
 import { BEARER_PROTOCOL, TokenVerifier } from './token-verifier.js';
-import { WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type WebSocketSubscription } from '../schemas/index.js';
+import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type WebSocketSubscription } from '../schemas/index.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
 import { CLOSE_CODES } from './client-errors.js';
@@ -37,14 +37,19 @@ const MAX_RATE_LIMIT_STRIKES = 20;
 type Route = { readonly kind: 'multiplex' } | { readonly kind: 'fixed'; readonly request: RequestedChannel } | undefined;
 
 function route(pathname: string): Route {
-  if (!pathname.startsWith(`${LIVE_PREFIX}/ws`)) return undefined;
-  const parts = pathname.slice(LIVE_PREFIX.length + 1).split('/').map(decodeURIComponent);
-  if (parts.length === 1) return { kind: 'multiplex' };
-  const [, subscription, symbol, timeframe, ...rest] = parts;
-  if (!subscription || !symbol || rest.length > 0) return undefined;
-  if (subscription === 'candles' && timeframe !== undefined) return { kind: 'fixed', request: { subscription, symbol, timeframe } };
-  if (subscription !== 'candles' && timeframe === undefined) return { kind: 'fixed', request: { subscription, symbol } };
-  return undefined;
+  const base = `${LIVE_PREFIX}/ws`;
+  if (pathname === base) return { kind: 'multiplex' };
+  if (!pathname.startsWith(`${base}/`)) return undefined;
+  let parts: string[];
+  try {
+    parts = pathname.slice(base.length + 1).split('/').map(decodeURIComponent);
+  } catch {
+    return undefined; // a malformed percent-escape is no endpoint, never a crash
+  }
+  const [subscription, symbol, timeframe, ...rest] = parts;
+  if (!subscription || !symbol || rest.length > 0 || !(SUBSCRIPTION_TYPES as readonly string[]).includes(subscription)) return undefined;
+  if (subscription === 'candles') return timeframe ? { kind: 'fixed', request: { subscription, symbol, timeframe } } : undefined;
+  return timeframe === undefined ? { kind: 'fixed', request: { subscription, symbol } } : undefined;
 }
 
 export class WsEndpoints {
@@ -66,7 +71,12 @@ export class WsEndpoints {
     this.tokens = new TokenVerifier(options.security);
     this.connectionLimits = new ConnectionLimits(options.limits);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);
+    // Relay changes only: a worker re-announcing its state (after a bus outage) is not news to clients.
+    const relayed = new Map<string, string>();
     void options.hub.onStatus((status, data) => {
+      const key = `${status.upstream}|${status.channels.join(',')}`;
+      if (relayed.get(key) === status.state) return;
+      relayed.set(key, status.state);
       for (const session of this.sessions) session.onStatus(status, data);
     });
   }
@@ -87,6 +97,16 @@ export class WsEndpoints {
    * missing or invalid, 503 shutting down.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    try {
+      this.admit(request, socket, head);
+    } catch (error) {
+      // Nothing a client sends may take the process down.
+      this.options.logger.warn({ err: (error as Error).message }, 'upgrade failed');
+      refuseUpgrade(socket, 400, 'Bad Request');
+    }
+  }
+
+  private admit(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(request.url ?? '/', 'http://gateway');
     const target = route(url.pathname);
     const refuse = (status: number, text: string) => {
@@ -125,6 +145,8 @@ export class WsEndpoints {
     ws.on('error', (error) => this.options.logger.debug({ session: session.id, err: error.message }, 'client socket error'));
     const limiter = new MessageRateLimiter(this.options.limits.inboundMessagesPerSecond);
     let strikes = 0;
+    // One message at a time, in order: a subscribe followed at once by an unsubscribe is answered as both.
+    let queue: Promise<void> = Promise.resolve();
     ws.on('message', (data, isBinary) => {
       if (!limiter.take()) {
         if (++strikes >= MAX_RATE_LIMIT_STRIKES) session.close(CLOSE_CODES.RATE_LIMITED, 'too many messages');
@@ -132,7 +154,10 @@ export class WsEndpoints {
         return;
       }
       strikes = 0;
-      if (target.kind === 'multiplex') void this.onMultiplexMessage(session, data, isBinary);
+      if (target.kind !== 'multiplex') return;
+      queue = queue
+        .then(() => this.onMultiplexMessage(session, data, isBinary))
+        .catch((error: unknown) => this.options.logger.error({ session: session.id, err: (error as Error).message }, 'client message failed'));
     });
     if (target.kind === 'fixed') void this.openFixed(session, target.request, url.searchParams);
   }
@@ -187,16 +212,18 @@ export class WsEndpoints {
       return;
     }
     if (message.type === 'unsubscribe') {
-      if (!session.unsubscribe(resolved.ref)) session.sendError('NOT_SUBSCRIBED', `not subscribed to ${message.symbol} ${message.subscription}`);
+      if (!session.unsubscribe(resolved.ref)) {
+        session.sendError('NOT_SUBSCRIBED', `not subscribed to ${message.symbol} ${message.subscription}`, channelName(resolved.ref));
+      }
       return;
     }
     const limit = message.limit;
     if (limit !== undefined && limit > this.options.limits.maxSnapshotLimit) {
-      session.sendError('INVALID_PARAMETER', `limit must be 1..${this.options.limits.maxSnapshotLimit}`);
+      session.sendError('INVALID_PARAMETER', `limit must be 1..${this.options.limits.maxSnapshotLimit}`, channelName(resolved.ref));
       return;
     }
     if (session.subscriptionCount >= this.options.limits.maxSubscriptionsPerConnection && !session.isSubscribed(channelName(resolved.ref))) {
-      session.sendError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.options.limits.maxSubscriptionsPerConnection} subscriptions per connection`);
+      session.sendError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.options.limits.maxSubscriptionsPerConnection} subscriptions per connection`, channelName(resolved.ref));
       return;
     }
     await session.subscribe(resolved.ref, {

@@ -21,11 +21,17 @@ export class ChannelPublisher {
   private logLinesInWindow = 0;
   private suppressedLines = 0;
   private readonly lastPublishedAt = new Map<string, number>();
+  private busDown = false;
 
+  /**
+   * @param onBusRecovered called once when a publish succeeds after the bus
+   *   refused some (e.g. Redis restarted, possibly empty: re-announce status).
+   */
   constructor(
     private readonly bus: MarketBus,
     private readonly counters: IngestCounters,
     private readonly logger: Logger,
+    private readonly onBusRecovered: () => void = () => undefined,
   ) {}
 
   async publish(update: UnsequencedUpdate, currentBook?: OrderBookData): Promise<PublishOutcome> {
@@ -39,6 +45,7 @@ export class ChannelPublisher {
       published = await this.bus.publish(update, currentBook);
     } catch (error) {
       this.counters.publishFailures++;
+      this.busDown = true;
       if (!(error instanceof BusUnavailableError)) {
         this.logger.error({ err: (error as Error).message, channel: update.channel }, 'publish failed');
       }
@@ -46,6 +53,11 @@ export class ChannelPublisher {
     }
     this.counters.published++;
     this.lastPublishedAt.set(update.channel, Date.now());
+    if (this.busDown) {
+      this.busDown = false;
+      this.logger.info('bus accepts publishes again');
+      this.onBusRecovered();
+    }
     this.logger.trace({ channel: update.channel, seq: published.update.seq }, 'published');
     return 'published';
   }

@@ -37,6 +37,17 @@ export class StatusReporter {
     this.send({ state, channels: [channel], reason });
   }
 
+  /**
+   * Publishes the current state again (link, and every channel not live): the
+   * bus may have lost what it stored (a Redis restart) and /health reads it.
+   */
+  reannounce(): void {
+    for (const [key, state] of this.states) {
+      if (key === LINK) this.send({ state, channels: [], reason: 'status re-announced after a bus outage' });
+      else if (state !== 'live') this.send({ state, channels: [key], reason: 'status re-announced after a bus outage' });
+    }
+  }
+
   linkState(): UpstreamState | undefined {
     return this.states.get(LINK);
   }

@@ -67,7 +67,7 @@ export class Worker {
     private readonly deps: WorkerDeps,
   ) {
     this.logger = deps.logger;
-    this.publisher = new ChannelPublisher(deps.bus, this.counters, this.logger.child({ component: 'publisher' }));
+    this.publisher = new ChannelPublisher(deps.bus, this.counters, this.logger.child({ component: 'publisher' }), () => this.status.reannounce());
     this.status = new StatusReporter(deps.bus, `bybit:${config.category}`, deps.simulated ?? false, this.logger.child({ component: 'status' }));
     const context: IngestContext = {
       publisher: this.publisher,

@@ -4,6 +4,7 @@
  * and a clean exit on SIGTERM; bad input gives a clear error and exit code 2.
  */
 import { describe, it } from 'node:test';
+import WebSocket from 'ws';
 import assert from 'node:assert/strict';
 import { FAST_LINK_ENV } from '../helpers/worker-stack.js';
 import { TestRedisServer } from '../helpers/redis-server.js';
@@ -48,6 +49,49 @@ describe('tickstream CLI processes', () => {
 
     simulator.child.kill('SIGINT');
     assert.equal((await simulator.exited()).code, 0);
+  });
+
+  it('worker and two gateways as separate processes over Redis: clients of both see the same stream; SIGTERM closes clients with 1001', async (t) => {
+    const defer = deferCleanups(t);
+    const redis = await TestRedisServer.start();
+    defer(() => redis.stop());
+    const simulator = runCli(['simulate', '--port', '0', '--time-scale', '60'], { LOG_LEVEL: 'info' });
+    defer(killOnExit(simulator));
+    const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
+    const worker = runCli(['worker', '--symbols', 'BTCUSDT', '--timeframes', '1'], {
+      ...FAST_LINK_ENV, LOG_LEVEL: 'info', BYBIT_WS_URL: wsUrl!, BYBIT_REST_URL: restUrl!, REDIS_URL: redis.url,
+    });
+    defer(killOnExit(worker));
+    const gateways = [0, 1].map(() => runCli(['gateway', '--port', '0', '--symbols', 'BTCUSDT', '--timeframes', '1'], { LOG_LEVEL: 'info', REDIS_URL: redis.url }));
+    for (const gateway of gateways) defer(killOnExit(gateway));
+    const urls = await Promise.all(gateways.map(async (gateway) => (await gateway.waitForOutput(/tickstream gateway listening on (http:\/\/\S+?)\/api\/v1\/live/))[1]!));
+
+    const received = urls.map(() => [] as { type: string; seq?: number; channel?: string }[]);
+    const closes: number[] = [];
+    const sockets = urls.map((url, i) => {
+      const socket = new WebSocket(`${url.replace('http', 'ws')}/api/v1/live/ws/orderbook/BTCUSDT`);
+      socket.on('message', (data: Buffer) => received[i]!.push(JSON.parse(data.toString('utf8')) as { type: string; seq?: number }));
+      socket.on('close', (code) => closes.push(code));
+      return socket;
+    });
+    defer(() => sockets.forEach((socket) => socket.terminate()));
+    await waitFor('both clients receive updates', () => received.every((messages) => messages.filter((m) => m.type === 'update').length > 20), 15_000);
+    for (const messages of received) {
+      assert.equal(messages[0]!.type, 'subscribed');
+      assert.equal(messages[1]!.type, 'snapshot');
+      const seqs = messages.slice(1).map((m) => m.seq!);
+      for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1]! + 1, 'no hole, no duplicate after the snapshot');
+    }
+    const common = received[0]!.filter((m) => m.type === 'update').map((m) => m.seq);
+    const other = new Set(received[1]!.filter((m) => m.type === 'update').map((m) => m.seq));
+    assert.ok(common.filter((seq) => other.has(seq)).length > 10, 'the same seqs through both gateways');
+
+    gateways[0]!.child.kill('SIGTERM');
+    assert.equal((await gateways[0]!.exited(8_000)).code, 0);
+    await waitFor('client of the stopped gateway closed', () => closes.length === 1, 5_000);
+    assert.equal(closes[0], 1001);
+    const before = received[1]!.length;
+    await waitFor('the other gateway keeps serving', () => received[1]!.length > before + 5, 5_000);
   });
 
   it('an unknown symbol exits 2 naming it; a bad flag exits 2 naming the flag', async () => {

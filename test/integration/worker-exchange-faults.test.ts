@@ -144,7 +144,7 @@ describe('exchange faults', () => {
     const unsubscribed = stack.simulator.subscribeRequests.filter((r) => r.op === 'unsubscribe').flatMap((r) => r.args);
     assert.equal(new Set(unsubscribed).size, 10);
     await waitFor('socket closed', () => stack.simulator.connectionCount === 0, 2_000);
-    assert.equal(stateChanges(stack.observer.statuses()).at(-1), 'stopped');
+    await waitFor('stopped announced', () => stateChanges(stack.observer.statuses()).at(-1) === 'stopped', 2_000);
   });
 
   it('a silent stall (pongs keep coming, data stops) is detected and reconnected', async (t) => {
