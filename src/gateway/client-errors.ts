@@ -8,6 +8,7 @@ import type { WebSocketError } from '../schemas/index.js';
 
 export const CLIENT_ERROR_CODES = {
   INVALID_MESSAGE: 'not JSON, or not a valid subscribe/unsubscribe message',
+  MESSAGE_TOO_LARGE: 'a message over MAX_INBOUND_MESSAGE_BYTES; the socket is then closed with 1009',
   UNKNOWN_SUBSCRIPTION: 'the subscription type is not candles, trades, ticker or orderbook (on /ws the message schema refuses it first: INVALID_MESSAGE)',
   INVALID_SYMBOL: 'the symbol is not a well-formed exchange symbol',
   UNKNOWN_SYMBOL: 'no channel is served for this symbol',
@@ -17,7 +18,7 @@ export const CLIENT_ERROR_CODES = {
   NOT_SUBSCRIBED: 'unsubscribe from a channel this connection is not subscribed to',
   UNAVAILABLE: 'the bus could not serve the request (e.g. Redis down); retry later',
   RATE_LIMITED: 'more than INBOUND_MESSAGES_PER_SECOND messages; the message was dropped (persisting closes with 4429)',
-  UNAUTHORIZED: 'the token expired (the socket is closed with 4401); a missing or bad token is refused with HTTP 401 before the upgrade',
+  UNAUTHORIZED: 'the token expired; the socket is then closed with 4401 (a missing or bad token is refused with HTTP 401 before the upgrade)',
 } as const;
 export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
 

@@ -63,7 +63,9 @@ export class WsEndpoints {
   constructor(private readonly options: WsEndpointOptions) {
     this.server = new WebSocketServer({
       noServer: true,
-      maxPayload: options.limits.maxInboundMessageBytes,
+      // A hard frame cap well above the message limit: oversized messages up to it get an error
+      // (MESSAGE_TOO_LARGE) before the 1009 close; anything beyond is cut off by ws itself.
+      maxPayload: Math.max(64 * 1024, options.limits.maxInboundMessageBytes * 4),
       perMessageDeflate: options.security.perMessageDeflate,
       // Browsers pass a token as ["bearer", token]: answer with "bearer", never echo the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
@@ -134,8 +136,11 @@ export class WsEndpoints {
   private onConnection(ws: WebSocket, target: NonNullable<Route>, url: URL, ip: string, expiresAtMs: number | undefined): void {
     const session = new ClientSession(ws, this.options, ip);
     this.sessions.add(session);
-    const expiry =
-      expiresAtMs === undefined ? undefined : setTimeout(() => session.close(CLOSE_CODES.UNAUTHORIZED, 'token expired'), Math.max(0, expiresAtMs - Date.now()));
+    const expire = () => {
+      session.sendError('UNAUTHORIZED', 'token expired');
+      session.close(CLOSE_CODES.UNAUTHORIZED, 'token expired');
+    };
+    const expiry = expiresAtMs === undefined ? undefined : setTimeout(expire, Math.max(0, expiresAtMs - Date.now()));
     ws.on('close', () => {
       clearTimeout(expiry);
       session.dispose();
@@ -148,6 +153,11 @@ export class WsEndpoints {
     // One message at a time, in order: a subscribe followed at once by an unsubscribe is answered as both.
     let queue: Promise<void> = Promise.resolve();
     ws.on('message', (data, isBinary) => {
+      if (rawLength(data) > this.options.limits.maxInboundMessageBytes) {
+        session.sendError('MESSAGE_TOO_LARGE', `messages are limited to ${this.options.limits.maxInboundMessageBytes} bytes`);
+        session.close(CLOSE_CODES.MESSAGE_TOO_BIG, 'message too large');
+        return;
+      }
       if (!limiter.take()) {
         if (++strikes >= MAX_RATE_LIMIT_STRIKES) session.close(CLOSE_CODES.RATE_LIMITED, 'too many messages');
         else session.sendError('RATE_LIMITED', `at most ${this.options.limits.inboundMessagesPerSecond} messages per second`);
@@ -259,6 +269,11 @@ function parseQueryInt(raw: string | null, min: number, max: number): number | u
   if (!/^\d+$/.test(raw)) return null;
   const value = Number(raw);
   return value >= min && value <= max ? value : null;
+}
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((total, part) => total + part.length, 0);
+  return data.byteLength;
 }
 
 function rawText(data: RawData): string {

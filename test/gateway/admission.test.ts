@@ -86,8 +86,11 @@ describe('gateway admission', () => {
     const expiring = await token({ exp: Math.floor(Date.now() / 1000) + 2 });
     const outcome = await connect(`${base}/ws/ticker/BTCUSDT?token=${expiring}`);
     assert.ok(outcome.opened);
+    const messages: Record<string, unknown>[] = [];
+    outcome.socket.on('message', (data) => messages.push(JSON.parse(text(data)) as Record<string, unknown>));
     const code = await new Promise<number>((resolve) => outcome.socket.once('close', (closeCode) => resolve(closeCode)));
     assert.equal(code, 4401);
+    assert.ok(messages.some((message) => message.type === 'error' && message.code === 'UNAUTHORIZED'), 'told why before the close');
   });
 
   it('accepts tokens signed by a key from AUTH_JWKS_URL and refuses others', async (t) => {

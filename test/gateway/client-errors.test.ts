@@ -146,8 +146,9 @@ describe('gateway /ws errors', () => {
     const request = JSON.stringify({ type: 'subscribe', subscription: 'ticker', symbol: 'BTCUSDT' });
     client.send(request.padEnd(512, ' '));
     await client.next((m) => m.type === 'subscribed' && m.channel === 'ticker:BTCUSDT');
-    // One byte over the limit: closed with 1009 (message too big).
+    // One byte over the limit: an error saying so, then closed with 1009 (message too big).
     client.send(request.padEnd(513, ' '));
+    assert.equal((await client.next((m) => m.type === 'error')).code, 'MESSAGE_TOO_LARGE');
     const { code } = await client.expectClose(5_000);
     assert.equal(code, 1009);
 
