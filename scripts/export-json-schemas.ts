@@ -41,6 +41,45 @@ function render(name: string, schema: TSchema): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
+/** One Markdown section per message: field, type, required, meaning: generated, so it cannot drift. */
+function describeType(schema: Record<string, unknown>): string {
+  if (typeof schema.const === 'string') return `\`"${schema.const}"\``;
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Record<string, unknown>[]).map(describeType).join(' \\| ');
+  if (schema.type === 'array') {
+    const items = schema.items as Record<string, unknown> | Record<string, unknown>[] | undefined;
+    if (Array.isArray(items)) return `[${items.map(describeType).join(', ')}]`;
+    return `${items ? describeType(items) : 'any'}[]`;
+  }
+  if (typeof schema.$id === 'string' && schema.type === 'object') return String(schema.$id);
+  if (schema.type === 'string' && typeof schema.pattern === 'string' && schema.pattern.includes('[0-9]+(\\.')) return 'decimal string';
+  return String(schema.type ?? 'any');
+}
+
+function messageReference(): string {
+  const lines = [
+    '# Message reference',
+    '',
+    'Generated from `src/schemas/` by `npm run schemas` (do not edit by hand; `npm test` fails when it is stale).',
+    'The JSON Schemas themselves are in [`schemas/`](../schemas/).',
+    '',
+  ];
+  for (const [name, schema] of Object.entries(published)) {
+    const document = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+    const properties = document.properties as Record<string, Record<string, unknown>> | undefined;
+    if (!properties) continue;
+    const required = new Set((document.required as string[] | undefined) ?? []);
+    lines.push(`## ${name}`, '');
+    if (typeof document.description === 'string') lines.push(document.description, '');
+    lines.push('| Field | Type | Required | Meaning |', '|---|---|---|---|');
+    for (const [field, property] of Object.entries(properties)) {
+      const meaning = typeof property.description === 'string' ? property.description.replace(/\|/g, '\\|') : '';
+      lines.push(`| \`${field}\` | ${describeType(property)} | ${required.has(field) ? 'yes' : 'no'} | ${meaning} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
 const check = process.argv.includes('--check');
 mkdirSync(OUT_DIR, { recursive: true });
 const stale: string[] = [];
@@ -58,6 +97,19 @@ for (const [name, schema] of Object.entries(published)) {
   } else {
     writeFileSync(path, text);
   }
+}
+const referencePath = 'docs/messages.md';
+const reference = messageReference();
+if (check) {
+  let current = '';
+  try {
+    current = readFileSync(referencePath, 'utf8');
+  } catch {
+    current = '';
+  }
+  if (current !== reference) stale.push(referencePath);
+} else {
+  writeFileSync(referencePath, reference);
 }
 const expected = new Set(Object.keys(published).map((name) => `${name}.schema.json`));
 const extra = readdirSync(OUT_DIR).filter((file) => file.endsWith('.schema.json') && !expected.has(file));
