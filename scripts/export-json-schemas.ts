@@ -52,7 +52,7 @@ function describeType(schema: Record<string, unknown>): string {
   }
   if (typeof schema.$id === 'string' && schema.type === 'object') return String(schema.$id);
   if (schema.type === 'string' && typeof schema.pattern === 'string' && schema.pattern.includes('[0-9]+(\\.')) return 'decimal string';
-  return String(schema.type ?? 'any');
+  return typeof schema.type === 'string' ? schema.type : 'any';
 }
 
 function messageReference(): string {
