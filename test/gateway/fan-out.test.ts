@@ -31,6 +31,22 @@ describe('gateway fan-out', () => {
     await waitFor('released after the last client', async () => (await subscribers('ticker:BTCUSDT')) === 0, 5_000);
   });
 
+  it('serves every path endpoint end to end over Redis: subscribed, snapshot, then updates from snapshot seq + 1', async (t) => {
+    const stack = await startGatewayStack(t, { redis: true });
+    for (const path of ['/ws/candles/BTCUSDT/1', '/ws/trades/BTCUSDT', '/ws/ticker/BTCUSDT', '/ws/orderbook/BTCUSDT']) {
+      const client = await TestClient.connect(`${stack.ws}${path}`);
+      stack.defer(() => client.close());
+      await client.next((m) => m.type === 'update', 10_000);
+      const messages = client.received.map((r) => r.message);
+      assert.equal(messages[0]!.type, 'subscribed', path);
+      assert.equal(messages[1]!.type, 'snapshot', path);
+      const snapshotSeq = messages[1]!.seq as number;
+      assert.ok(snapshotSeq > 0, `${path}: the snapshot carries the stored state`);
+      assert.equal(messages.find((m) => m.type === 'update')!.seq, snapshotSeq + 1, `${path}: first update follows the snapshot`);
+      assert.ok(client.received.every((r) => !r.binary), `${path}: text frames`);
+    }
+  });
+
   it('negotiates permessage-deflate only when WS_PERMESSAGE_DEFLATE is set', async (t) => {
     const plain = await startGatewayStack(t, { waitForData: false });
     const offPlain = await TestClient.connect(`${plain.ws}/ws/ticker/BTCUSDT`, { perMessageDeflate: true });
