@@ -57,6 +57,15 @@ export interface RedisBusOptions extends BusOptions {
 export const MAX_PENDING_PUBLISHES = 10_000;
 /** The same bound for everything else waiting on Redis (reads, status publishes). */
 export const MAX_PENDING_READS = 10_000;
+/**
+ * A Redis that accepts the connection but answers nothing (hung, paused,
+ * black-holed) is not detected by TCP for minutes: every operation gets this
+ * long, then fails with BusUnavailableError and the bus reports itself
+ * disconnected until Redis answers again.
+ */
+export const OPERATION_DEADLINE_MS = 5_000;
+/** Bytes of publishes accepted but not yet confirmed, beyond which publish fails fast (books can be large). */
+export const MAX_PENDING_PUBLISH_BYTES = 64 * 1024 * 1024;
 /** How long close() lets in-flight publishes finish before cutting the connection. */
 const CLOSE_DRAIN_WAIT_MS = 1_000;
 
@@ -84,7 +93,10 @@ class RedisBus implements MarketBus {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly activeChannels = new Set<string>();
   private pending = 0;
+  private pendingBytes = 0;
   private pendingReads = 0;
+  /** Set when an operation missed its deadline; cleared by the next reply from Redis. */
+  private stalledSinceMs: number | undefined;
   private published = 0;
   private publishErrors = 0;
   private closed = false;
@@ -179,7 +191,8 @@ class RedisBus implements MarketBus {
   }
 
   connectionState(): BusConnectionState {
-    return this.closed ? 'disconnected' : this.commands.state();
+    if (this.closed || this.stalledSinceMs !== undefined) return 'disconnected';
+    return this.commands.state();
   }
 
   stats(): BusStats {
@@ -203,29 +216,38 @@ class RedisBus implements MarketBus {
     const seq = (counter.seq ?? 0) + 1;
     counter.seq = seq; // consumed even if the publish fails: a hole, never a reuse
     const published = stampUpdate(update, seq);
-    if (this.closed || !this.commands.isReady || this.pending >= MAX_PENDING_PUBLISHES) {
+    const bytes = published.payload.length + stateBytes(change);
+    const refused =
+      this.closed ||
+      !this.commands.isReady ||
+      this.stalledSinceMs !== undefined ||
+      this.pending >= MAX_PENDING_PUBLISHES ||
+      this.pendingBytes + bytes > MAX_PENDING_PUBLISH_BYTES;
+    if (refused) {
       this.publishErrors++;
       return Promise.reject(this.refusal());
     }
     const exec = this.publishTransaction(this.commands.client, update.channel, seq, published.payload, change).exec();
     this.pending++;
-    const done = exec.then(
-      () => {
-        this.published++;
-        this.activeChannels.add(update.channel);
-        return published;
-      },
-      (error: unknown) => {
-        this.publishErrors++;
-        throw toBusError(error, `publish on ${update.channel}`);
-      },
-    );
+    this.pendingBytes += bytes;
+    const confirmed = exec.then(() => {
+      this.published++;
+      this.activeChannels.add(update.channel);
+      return published;
+    });
+    const done = this.withDeadline(confirmed, `publish on ${update.channel}`).catch((error: unknown) => {
+      this.publishErrors++;
+      throw toBusError(error, `publish on ${update.channel}`);
+    });
     this.inFlight.add(done);
+    // The backlog is what Redis still holds for us, so it shrinks when Redis answers, not at the deadline.
     const forget = () => {
       this.pending--;
+      this.pendingBytes -= bytes;
       this.inFlight.delete(done);
     };
-    done.then(forget, forget);
+    confirmed.then(forget, forget);
+    done.catch(() => undefined);
     return done;
   }
 
@@ -302,9 +324,31 @@ class RedisBus implements MarketBus {
     }
   }
 
+  /** Rejects when Redis has not answered within OPERATION_DEADLINE_MS (the operation itself carries on). */
+  private withDeadline<T>(operation: Promise<T>, what: string): Promise<T> {
+    // Any reply, even a late one, proves Redis answers again.
+    operation.then(
+      () => (this.stalledSinceMs = undefined),
+      () => undefined,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (this.stalledSinceMs === undefined) {
+          this.stalledSinceMs = Date.now();
+          this.logger.warn({ what, deadlineMs: OPERATION_DEADLINE_MS }, 'redis is not answering');
+        }
+        reject(new BusUnavailableError(`${what}: no reply from Redis within ${OPERATION_DEADLINE_MS} ms`));
+      }, OPERATION_DEADLINE_MS);
+      timer.unref();
+    });
+    return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
+  }
+
   private refusal(): BusUnavailableError {
     if (this.closed || !this.commands.isReady) return this.commands.unavailable();
-    return new BusUnavailableError(`redis is not keeping up: ${MAX_PENDING_PUBLISHES} publishes pending`);
+    if (this.stalledSinceMs !== undefined) return new BusUnavailableError('redis is not answering');
+    return new BusUnavailableError(`redis is not keeping up: ${this.pending} publishes (${this.pendingBytes} bytes) pending`);
   }
 
   /** Runs a command once the connection is usable; any transport failure becomes BusUnavailableError. */
@@ -313,12 +357,26 @@ class RedisBus implements MarketBus {
     if (this.pendingReads >= MAX_PENDING_READS) throw new BusUnavailableError(`redis is not keeping up: ${MAX_PENDING_READS} reads pending`);
     this.pendingReads++;
     try {
-      return await work(await this.commands.whenUsable());
+      return await this.withDeadline(this.commands.whenUsable().then(work), what);
     } catch (error) {
       throw toBusError(error, what);
     } finally {
       this.pendingReads--;
     }
+  }
+}
+
+/** Roughly what a publish's state change adds to the Redis backlog (a book delta carries the full book). */
+function stateBytes(change: ChannelStateChange): number {
+  switch (change.subscription) {
+    case 'candles':
+      return change.candleJson.length;
+    case 'trades':
+      return change.tradeJsons.reduce((total, json) => total + json.length, 0);
+    case 'ticker':
+      return change.tickerJson.length;
+    case 'orderbook':
+      return change.bookJson.length;
   }
 }
 

@@ -9,7 +9,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { BusUnavailableError, DEFAULT_BUS_LIMITS, type MarketBus } from '../../src/bus/market-bus.js';
-import { createRedisBus, MAX_PENDING_PUBLISHES } from '../../src/bus/redis-bus.js';
+import { createRedisBus, MAX_PENDING_PUBLISHES, OPERATION_DEADLINE_MS } from '../../src/bus/redis-bus.js';
 import { candlesChannel, STATUS_CHANNEL, tickerChannel, tradesChannel } from '../../src/schemas/index.js';
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../src/shared/logger.js';
@@ -261,6 +261,30 @@ void describe('redis bus: faults', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
+  });
+
+  void it('detects a Redis that stops answering: publishes and reads fail at the deadline, state disconnected, then recovers', async () => {
+    const raw = await owned.raw(own!.url);
+    const pid = Number(/process_id:(\d+)/.exec(await raw.info('server'))?.[1]);
+    const bus = owned.bus(own!.url, 'hung:');
+    const channel = tickerChannel('BTCUSDT');
+    await bus.publish(tickerUpdate('BTCUSDT', '1.0'));
+    process.kill(pid, 'SIGSTOP');
+    try {
+      const startedAt = Date.now();
+      await assert.rejects(bus.publish(tickerUpdate('BTCUSDT', '2.0')), /no reply from Redis/);
+      const waitedMs = Date.now() - startedAt;
+      assert.ok(waitedMs >= OPERATION_DEADLINE_MS - 100 && waitedMs < OPERATION_DEADLINE_MS + 2_000, `failed after ${waitedMs} ms`);
+      assert.equal(bus.connectionState(), 'disconnected', 'a hung Redis is reported, not hidden behind an open socket');
+      await assert.rejects(within(bus.publish(tickerUpdate('BTCUSDT', '3.0')), 500, 'an immediate refusal'), /not answering/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await waitUntil(() => bus.connectionState() === 'connected', 'connected again once Redis answers');
+    const after = await bus.publish(tickerUpdate('BTCUSDT', '4.0'));
+    assert.ok(after.update.seq > 3);
+    const snapshot = await bus.readSnapshot(channel);
+    assert.equal(snapshot.seq, after.update.seq);
   });
 
   void it('closes promptly while Redis is down', async () => {
