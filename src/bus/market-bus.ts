@@ -94,6 +94,12 @@ export interface MarketBus {
    * then consumed (consumers see a hole, never a reordering).
    */
   publish(update: UnsequencedUpdate, currentBook?: OrderBookData): Promise<PublishedUpdate>;
+  /**
+   * Puts back confirmed candles the store lost (Redis restarted empty): only
+   * candles whose start time is missing are written; nothing is published and
+   * no seq is used. Resolves with how many were missing.
+   */
+  restoreCandles(channel: string, candles: readonly CandleData[]): Promise<number>;
   /** Announces upstream health on the `status` channel and keeps the latest per upstream. */
   publishStatus(status: StatusMessage): Promise<void>;
   /** Listens to a logical channel (no prefix). Resolves once the subscription is active. */

@@ -35,8 +35,12 @@ export class MemoryBroker {
     return this.channelsByPrefix.get(prefix)?.get(channel);
   }
 
-  /** Applies one publish: state, seq, history, info. The caller has stamped and serialized. */
-  apply(prefix: string, channel: string, seq: number, publishedAt: number, payload: string, change: ChannelStateChange, limits: BusLimits): void {
+  /** Puts back candles whose start time is missing (see MarketBus.restoreCandles). */
+  restoreCandles(prefix: string, channel: string, candles: readonly { timestamp: number; json: string }[], limit: number): number {
+    return insertMissingCandles(this.recordFor(prefix, channel), candles, limit);
+  }
+
+  private recordFor(prefix: string, channel: string): MemoryChannelRecord {
     let channels = this.channelsByPrefix.get(prefix);
     if (!channels) this.channelsByPrefix.set(prefix, (channels = new Map<string, MemoryChannelRecord>()));
     let record = channels.get(channel);
@@ -44,6 +48,12 @@ export class MemoryBroker {
       record = { seq: 0, lastPublishedAt: 0, candles: [], trades: [], latestJson: null, history: [] };
       channels.set(channel, record);
     }
+    return record;
+  }
+
+  /** Applies one publish: state, seq, history, info. The caller has stamped and serialized. */
+  apply(prefix: string, channel: string, seq: number, publishedAt: number, payload: string, change: ChannelStateChange, limits: BusLimits): void {
+    const record = this.recordFor(prefix, channel);
     applyChange(record, change, limits);
     record.seq = seq;
     record.lastPublishedAt = publishedAt;
@@ -87,6 +97,17 @@ export class MemoryBroker {
     listeners.delete(listener);
     if (listeners.size === 0) this.topics.delete(topic);
   }
+}
+
+/** Inserts candles whose start time is missing, keeping the store sorted and bounded; returns how many. */
+function insertMissingCandles(record: MemoryChannelRecord, candles: readonly { timestamp: number; json: string }[], limit: number): number {
+  const present = new Set(record.candles.map((candle) => candle.timestamp));
+  const missing = candles.filter((candle) => !present.has(candle.timestamp));
+  if (missing.length === 0) return 0;
+  record.candles.push(...missing);
+  record.candles.sort((a, b) => a.timestamp - b.timestamp);
+  trimFront(record.candles, limit);
+  return missing.length;
 }
 
 function applyChange(record: MemoryChannelRecord, change: ChannelStateChange, limits: BusLimits): void {

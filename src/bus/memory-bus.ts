@@ -79,6 +79,12 @@ class MemoryBus implements MarketBus {
     });
   }
 
+  restoreCandles(channel: string, candles: readonly CandleData[]): Promise<number> {
+    if (this.closed) return Promise.reject(new BusUnavailableError('bus closed'));
+    const entries = candles.filter((candle) => candle.confirm).map((candle) => ({ timestamp: candle.timestamp, json: JSON.stringify(candle) }));
+    return Promise.resolve(this.broker.restoreCandles(this.options.prefix, channel, entries, this.options.limits.candleHistorySize));
+  }
+
   publishStatus(status: StatusMessage): Promise<void> {
     return settle(() => {
       this.assertOpen();

@@ -17,7 +17,7 @@
  * reordering. If Redis lost its data, the in-process counter just continues.
  * @module
  */
-import type { OrderBookData, StatusMessage, UnsequencedUpdate } from '../schemas/index.js';
+import type { CandleData, OrderBookData, StatusMessage, UnsequencedUpdate } from '../schemas/index.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import {
   assertSinceSeq,
@@ -124,6 +124,23 @@ class RedisBus implements MarketBus {
       throw this.refusal();
     }
     return await this.sendAfterSeed(counter, update, change);
+  }
+
+  restoreCandles(channel: string, candles: readonly CandleData[]): Promise<number> {
+    const confirmed = candles.filter((candle) => candle.confirm);
+    const state = this.keys.state(channel);
+    return this.withClient('candle restore', async (client) => {
+      const present = new Set((await client.zRangeWithScores(state, 0, -1)).map((entry) => entry.score));
+      const missing = confirmed.filter((candle) => !present.has(candle.timestamp));
+      if (missing.length === 0) return 0;
+      // Confirmed candles are final: a concurrent publish of the same candle writes the same member.
+      await client
+        .multi()
+        .zAdd(state, missing.map((candle) => ({ score: candle.timestamp, value: JSON.stringify(candle) })))
+        .zRemRangeByRank(state, 0, -(this.options.limits.candleHistorySize + 1))
+        .exec();
+      return missing.length;
+    });
   }
 
   publishStatus(status: StatusMessage): Promise<void> {

@@ -113,6 +113,11 @@ export class CandleStream {
     return changes.length;
   }
 
+  /** The confirmed candles this stream holds, oldest first (to restore a store that lost them). */
+  confirmedCandles(): CandleData[] {
+    return this.tracker.candles().filter((candle) => candle.confirm);
+  }
+
   latest(): CandleData | undefined {
     return this.tracker.latest();
   }

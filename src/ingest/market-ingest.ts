@@ -115,6 +115,21 @@ export class MarketIngest {
     this.lastFrameAt.clear();
   }
 
+  /**
+   * The bus came back after refusing publishes, possibly empty (a Redis restart
+   * without persistence): put back the confirmed candles it no longer has.
+   */
+  async restoreCandles(bus: MarketBus): Promise<void> {
+    for (const stream of this.candles) {
+      try {
+        const restored = await bus.restoreCandles(stream.channel, stream.confirmedCandles());
+        if (restored > 0) this.context.logger.info({ channel: stream.channel, candles: restored }, 'restored candles the bus had lost');
+      } catch (error) {
+        this.context.logger.warn({ channel: stream.channel, err: (error as Error).message }, 'candle restore failed');
+      }
+    }
+  }
+
   /** Candle channels whose hole a failed backfill left open: tried again (the worker calls this on a timer). */
   async repairCandles(rest: BybitRestClient, signal?: AbortSignal): Promise<void> {
     for (const stream of this.candles.filter((candles) => candles.needsRepair())) {

@@ -67,7 +67,7 @@ export class Worker {
     private readonly deps: WorkerDeps,
   ) {
     this.logger = deps.logger;
-    this.publisher = new ChannelPublisher(deps.bus, this.counters, this.logger.child({ component: 'publisher' }), () => this.status.reannounce());
+    this.publisher = new ChannelPublisher(deps.bus, this.counters, this.logger.child({ component: 'publisher' }), () => this.onBusRecovered());
     this.status = new StatusReporter(deps.bus, `bybit:${config.category}`, deps.simulated ?? false, this.logger.child({ component: 'status' }));
     const context: IngestContext = {
       publisher: this.publisher,
@@ -201,6 +201,12 @@ export class Worker {
     const channel = this.ingest.channelOf(topic);
     if (channel && this.status.channelState(channel) === 'stale') this.status.channel(channel, 'live');
     this.ingest.onFrame(topic, frame, receivedAtMs);
+  }
+
+  /** The bus takes publishes again after an outage; it may have lost everything it stored. */
+  private onBusRecovered(): void {
+    this.status.reannounce();
+    void this.ingest.restoreCandles(this.deps.bus);
   }
 
   /** Candle holes a failed backfill left open are retried until REST answers. */

@@ -55,6 +55,26 @@ export function marketBusContract(name: string, createBus: BusFactory): void {
     });
     prefix = newPrefix();
 
+    void it('restores confirmed candles the store lost, without publishing or using a seq', async () => {
+      const b = await bus({ candleHistorySize: 5 });
+      const channel = candlesChannel('BTCUSDT', '1');
+      const listener = await subscribed(b, channel);
+      await b.publish(candleUpdate('BTCUSDT', T0_MS + 3 * MINUTE_MS, '3.0', true));
+      const lost = [0, 1, 2].map((i) => candleUpdate('BTCUSDT', T0_MS + i * MINUTE_MS, `${i}.5`, true).candle);
+      const stillOpen = candleUpdate('BTCUSDT', T0_MS + 4 * MINUTE_MS, '4.0', false).candle;
+      const kept = candleUpdate('BTCUSDT', T0_MS + 3 * MINUTE_MS, '9.9', true).candle;
+      assert.equal(await b.restoreCandles(channel, [...lost, kept, stillOpen]), 3, 'only missing, confirmed candles');
+      const snapshot = await b.readSnapshot(channel);
+      assert.equal(snapshot.subscription, 'candles');
+      if (snapshot.subscription !== 'candles') return;
+      assert.deepEqual(snapshot.candles.map((c) => [c.timestamp - T0_MS, c.close]), [[0, '0.5'], [MINUTE_MS, '1.5'], [2 * MINUTE_MS, '2.5'], [3 * MINUTE_MS, '3.0']]);
+      assert.equal(snapshot.seq, 1, 'no seq used');
+      assert.equal(await b.restoreCandles(channel, lost), 0, 'idempotent');
+      await b.publish(candleUpdate('BTCUSDT', T0_MS + 5 * MINUTE_MS, '5.0', false));
+      await listener.waitForCount(2);
+      assert.deepEqual(listener.seqs(), [1, 2], 'restoring published nothing');
+    });
+
     void it('stamps seq 1, 2, 3 per channel, each channel counting on its own', async () => {
       const b = await bus();
       const seqs = [];

@@ -60,6 +60,16 @@ describe('Redis faults', () => {
     const closedDuringOutage = stored.candles.filter((c) => c.timestamp >= Math.floor(outageStartMs / 60_000) * 60_000 && c.timestamp + 60_000 <= outageEndMs);
     assert.ok(closedDuringOutage.length >= 1, `stored ${stored.candles.map((c) => c.timestamp).join(',')}`);
     assert.ok(closedDuringOutage.every((c) => c.confirm), 'outage candles stored confirmed');
+    // The restarted Redis was empty; the worker put its confirmed history back: no hole, nothing lost.
+    await waitFor('history restored', async () => {
+      const now = await stack.bus.readSnapshot('candles:BTCUSDT:1');
+      return now.subscription === 'candles' && now.candles.length >= 490;
+    }, 5_000);
+    const restored = await stack.bus.readSnapshot('candles:BTCUSDT:1');
+    if (restored.subscription !== 'candles') return assert.fail('wrong snapshot kind');
+    for (let i = 1; i < restored.candles.length; i++) {
+      assert.equal(restored.candles[i]!.timestamp - restored.candles[i - 1]!.timestamp, 60_000, 'hole in the restored candles');
+    }
     // Read what the bus carried from its own history: a Pub/Sub observer may miss messages while it resubscribes.
     const candleHistory = await stack.bus.readHistory('candles:BTCUSDT:1', 0);
     const republished = candleHistory.payloads
