@@ -47,6 +47,13 @@ export default tseslint.config(
     },
   },
   {
+    // Browser code shares the message types with the server, never its code.
+    files: ['web/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['../../src/*', '../../src/**'], allowTypeImports: true }] }],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -1,0 +1,255 @@
+/**
+ * A small reconnecting client for the tickstream gateway's `/ws` endpoint,
+ * for browsers (the live page uses it) and for anyone's app: lift this file.
+ *
+ * - One socket, any number of channel subscriptions; each handler gets the
+ *   snapshot, then every update in seq order.
+ * - Reconnects forever with capped exponential backoff and full jitter, and
+ *   resumes every subscription with `since` = the last seq it delivered: the
+ *   gateway replays what was missed, or sends a snapshot marked `reset`.
+ * - A socket that stays silent (no heartbeat, no data) for `silenceTimeoutMs`
+ *   counts as dead: browsers never see WebSocket pings, so this is the only way
+ *   to notice a half-open connection.
+ *
+ * It imports types only, and takes the WebSocket constructor as an option
+ * (default: the global one), so it runs unchanged in browsers and in Node.
+ * @module
+ */
+import type {
+  MarketUpdate,
+  StatusMessage,
+  SubscriptionType,
+  Timeframe,
+  WebSocketError,
+} from '../../src/schemas/index.js';
+
+/** The part of the WebSocket API this client needs (browser WebSocket and `ws` both fit). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'closed';
+
+export interface ChannelRequest {
+  readonly subscription: SubscriptionType;
+  readonly symbol: string;
+  readonly timeframe?: Timeframe;
+  /** Snapshot size (the gateway's default when absent). */
+  readonly limit?: number;
+}
+
+/** A snapshot as received; `reset` means: drop your state for this channel and start from this one. */
+export interface ChannelSnapshot {
+  readonly type: 'snapshot';
+  readonly channel: string;
+  readonly seq: number;
+  readonly reset?: boolean;
+  readonly simulated?: boolean;
+  readonly [field: string]: unknown;
+}
+
+export interface ChannelHandlers {
+  onSnapshot(snapshot: ChannelSnapshot): void;
+  onUpdate(update: MarketUpdate): void;
+  /** Upstream health changes concerning this channel (or the whole upstream). */
+  onStatus?(status: StatusMessage): void;
+  onError?(error: WebSocketError): void;
+}
+
+export interface GatewayClientOptions {
+  /** e.g. ws://127.0.0.1:8000/api/v1/live/ws */
+  readonly url: string;
+  readonly WebSocket?: WebSocketConstructor;
+  /** Backoff window: first ceiling and cap, ms (default 500 → 15000). */
+  readonly reconnectBaseMs?: number;
+  readonly reconnectMaxMs?: number;
+  /** No message at all for this long: the socket is dead (default 75 s: 2.5 gateway heartbeats). */
+  readonly silenceTimeoutMs?: number;
+  readonly random?: () => number;
+}
+
+export interface StateChange {
+  readonly state: ConnectionState;
+  /** When reconnecting: the delay before the next attempt. */
+  readonly reconnectInMs?: number;
+  readonly attempt: number;
+}
+
+interface Subscription {
+  readonly request: ChannelRequest;
+  readonly channel: string;
+  readonly handlers: ChannelHandlers;
+  /** Last seq delivered to the handlers; the resume point after a reconnect. */
+  lastSeq: number | undefined;
+}
+
+const OPEN = 1;
+
+export class GatewayClient {
+  private socket: WebSocketLike | undefined;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly stateListeners = new Set<(change: StateChange) => void>();
+  private stateValue: ConnectionState = 'connecting';
+  private attempt = 0;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private silenceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly WebSocketImpl: WebSocketConstructor;
+
+  constructor(private readonly options: GatewayClientOptions) {
+    const globalWebSocket = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const impl = options.WebSocket ?? globalWebSocket;
+    if (!impl) throw new Error('no WebSocket implementation: pass options.WebSocket');
+    this.WebSocketImpl = impl;
+    this.connect();
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Subscribes (now, or as soon as the socket is open); returns the unsubscribe function. */
+  subscribe(request: ChannelRequest, handlers: ChannelHandlers): () => void {
+    const channel = channelOf(request);
+    this.subscriptions.set(channel, { request, channel, handlers, lastSeq: undefined });
+    this.sendSubscribe(this.subscriptions.get(channel)!);
+    return () => {
+      if (!this.subscriptions.delete(channel)) return;
+      this.send({ type: 'unsubscribe', subscription: request.subscription, symbol: request.symbol, ...(request.timeframe ? { timeframe: request.timeframe } : {}) });
+    };
+  }
+
+  /** Stops for good: no reconnect. */
+  close(): void {
+    this.setState('closed');
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.silenceTimer);
+    this.socket?.close(1000, 'client closed');
+    this.socket = undefined;
+  }
+
+  private connect(): void {
+    const socket = new this.WebSocketImpl(this.options.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      if (socket !== this.socket) return;
+      this.attempt = 0;
+      this.setState('live');
+      this.armSilenceTimer();
+      for (const subscription of this.subscriptions.values()) this.sendSubscribe(subscription);
+    };
+    socket.onmessage = (event) => {
+      if (socket !== this.socket) return;
+      this.armSilenceTimer();
+      if (typeof event.data === 'string') this.onMessage(event.data);
+    };
+    socket.onclose = () => {
+      if (socket === this.socket) this.scheduleReconnect();
+    };
+    socket.onerror = () => {
+      // A close event follows; the reconnect is scheduled there.
+    };
+  }
+
+  private onMessage(text: string): void {
+    let message: { type?: string; channel?: string; channels?: string[]; seq?: number };
+    try {
+      message = JSON.parse(text) as typeof message;
+    } catch {
+      return;
+    }
+    const subscription = message.channel ? this.subscriptions.get(message.channel) : undefined;
+    switch (message.type ?? '') {
+      case 'snapshot':
+        if (!subscription) return;
+        subscription.lastSeq = message.seq;
+        subscription.handlers.onSnapshot(message as ChannelSnapshot);
+        return;
+      case 'update':
+        if (!subscription || message.seq === undefined) return;
+        // Never deliver twice: a replay after a reconnect may overlap what was already seen.
+        if (subscription.lastSeq !== undefined && message.seq <= subscription.lastSeq) return;
+        subscription.lastSeq = message.seq;
+        subscription.handlers.onUpdate(message as MarketUpdate);
+        return;
+      case 'status': {
+        const status = message as StatusMessage;
+        for (const target of this.subscriptions.values()) {
+          if (status.channels.length === 0 || status.channels.includes(target.channel)) target.handlers.onStatus?.(status);
+        }
+        return;
+      }
+      case 'error':
+        if (subscription) subscription.handlers.onError?.(message as WebSocketError);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private sendSubscribe(subscription: Subscription): void {
+    const { request } = subscription;
+    this.send({
+      type: 'subscribe',
+      subscription: request.subscription,
+      symbol: request.symbol,
+      ...(request.timeframe ? { timeframe: request.timeframe } : {}),
+      ...(request.limit ? { limit: request.limit } : {}),
+      ...(subscription.lastSeq !== undefined ? { since: subscription.lastSeq } : {}),
+    });
+  }
+
+  private send(message: object): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private armSilenceTimer(): void {
+    clearTimeout(this.silenceTimer);
+    this.silenceTimer = setTimeout(() => {
+      // Half-open: close it ourselves and start over.
+      const dead = this.socket;
+      this.scheduleReconnect();
+      dead?.close(4000, 'silent connection');
+    }, this.options.silenceTimeoutMs ?? 75_000);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stateValue === 'closed') return;
+    clearTimeout(this.silenceTimer);
+    this.socket = undefined;
+    const base = this.options.reconnectBaseMs ?? 500;
+    const cap = this.options.reconnectMaxMs ?? 15_000;
+    const ceiling = Math.min(cap, base * 2 ** this.attempt);
+    const delayMs = Math.max(100, Math.round((this.options.random ?? Math.random)() * ceiling));
+    this.attempt++;
+    this.setState('reconnecting', delayMs);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      if (this.stateValue === 'closed') return;
+      this.setState('connecting');
+      this.connect();
+    }, delayMs);
+  }
+
+  private setState(state: ConnectionState, reconnectInMs?: number): void {
+    this.stateValue = state;
+    const change: StateChange = { state, attempt: this.attempt, ...(reconnectInMs !== undefined ? { reconnectInMs } : {}) };
+    for (const listener of this.stateListeners) listener(change);
+  }
+}
+
+export function channelOf(request: Pick<ChannelRequest, 'subscription' | 'symbol' | 'timeframe'>): string {
+  const symbol = request.symbol.toUpperCase();
+  return request.subscription === 'candles' ? `candles:${symbol}:${request.timeframe ?? '1'}` : `${request.subscription}:${symbol}`;
+}
