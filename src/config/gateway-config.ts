@@ -60,6 +60,8 @@ export interface GatewayConfig {
   readonly upstream: string;
   /** A channel with no update for this long is listed as stale in /health. */
   readonly channelStaleMs: number;
+  /** Folder of the built live page (WEB_ROOT; default dist/web of the package). */
+  readonly webRoot: string | undefined;
   readonly logLevel: string;
 }
 
@@ -134,6 +136,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     busLimits: DEFAULT_BUS_LIMITS,
     upstream: `bybit:${readChoice(value('category', 'BYBIT_CATEGORY'), WORKER_DEFAULTS.category, CATEGORIES)}`,
     channelStaleMs: readInteger(envValue(env, 'CHANNEL_STALE_MS'), WORKER_DEFAULTS.channelStaleMs, 100, 86_400_000),
+    webRoot: env.WEB_ROOT || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
   });
 }

@@ -10,6 +10,7 @@ import type { MarketBus } from '../bus/market-bus.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { Logger } from '../shared/logger.js';
 import { registerApiDocs } from './api-docs.js';
+import { defaultWebRoot, registerWebPage } from './web-page.js';
 import { ChannelHub } from './channel-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { registerHttpRoutes } from './http-routes.js';
@@ -59,6 +60,7 @@ export class Gateway {
     });
     this.app = Fastify({ logger: false, forceCloseConnections: true });
     registerApiDocs(this.app);
+    registerWebPage(this.app, config.webRoot ?? defaultWebRoot());
     // Routes inside a plugin registered after the docs plugin, so the OpenAPI document sees them.
     const routeDeps = { config, bus: deps.bus, hub: this.hub, served, ws: this.ws, simulated };
     void this.app.register((instance, _options, done) => {

@@ -122,10 +122,13 @@ export class GatewayClient {
   /** Subscribes (now, or as soon as the socket is open); returns the unsubscribe function. */
   subscribe(request: ChannelRequest, handlers: ChannelHandlers): () => void {
     const channel = channelOf(request);
-    this.subscriptions.set(channel, { request, channel, handlers, lastSeq: undefined });
-    this.sendSubscribe(this.subscriptions.get(channel)!);
+    const subscription: Subscription = { request, channel, handlers, lastSeq: undefined };
+    this.subscriptions.set(channel, subscription);
+    this.sendSubscribe(subscription);
     return () => {
-      if (!this.subscriptions.delete(channel)) return;
+      // A stale unsubscribe (the channel was subscribed again since) must not drop the newer subscription.
+      if (this.subscriptions.get(channel) !== subscription) return;
+      this.subscriptions.delete(channel);
       this.send({ type: 'unsubscribe', subscription: request.subscription, symbol: request.symbol, ...(request.timeframe ? { timeframe: request.timeframe } : {}) });
     };
   }
