@@ -2,15 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { createMemoryBus } from '../../src/bus/memory-bus.js';
-import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
-import { loadGatewayConfig } from '../../src/config/gateway-config.js';
-import { Gateway } from '../../src/gateway/gateway.js';
-import { Worker } from '../../src/ingest/worker.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { deferCleanups } from '../helpers/deferred-cleanup.js';
-import { startSimulator, workerConfigFor } from '../helpers/worker-stack.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startGatewayStack } from './helpers/gateway-stack.js';
 
 function metricValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
@@ -19,23 +12,15 @@ function metricValue(text: string, name: string): number {
 
 describe('gateway observability', () => {
   it('exposes Prometheus metrics that move with the traffic, and the OpenAPI document', async (t) => {
-    const defer = deferCleanups(t);
-    const simulator = await startSimulator();
-    defer(() => simulator.close());
-    const bus = createMemoryBus({ prefix: '', limits: DEFAULT_BUS_LIMITS });
-    defer(() => bus.close());
-    const worker = await Worker.start(workerConfigFor(simulator, 'redis://unused:1'), { bus, logger: silentLogger(), marketNow: () => simulator.virtualTimeMs });
-    defer(() => worker.stop());
-    const gateway = new Gateway(loadGatewayConfig({}, { PORT: '0', SYMBOLS: 'BTCUSDT,ETHUSDT', TIMEFRAMES: '1,5', LOG_LEVEL: 'silent' }, false), { bus, logger: silentLogger() });
-    defer(() => gateway.stop());
-    const { url, port } = await gateway.listen();
-
-    const client = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live/ws/orderbook/BTCUSDT`);
+    const stack = await startGatewayStack(t);
+    const { defer } = stack;
+    const url = new URL(stack.http).origin;
+    const client = new WebSocket(`${stack.ws}/ws/orderbook/BTCUSDT`);
     defer(() => client.terminate());
     let received = 0;
     client.on('message', () => received++);
     await waitFor('book updates', () => received > 10, 10_000);
-    const bad = new WebSocket(`ws://127.0.0.1:${port}/api/v1/live/ws/orderbook/NOPEUSDT`);
+    const bad = new WebSocket(`${stack.ws}/ws/orderbook/NOPEUSDT`);
     await new Promise((resolve) => bad.once('close', resolve));
 
     const metrics = await (await fetch(`${url}/metrics`)).text();

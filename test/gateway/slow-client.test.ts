@@ -7,15 +7,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { createMemoryBus } from '../../src/bus/memory-bus.js';
-import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
-import { loadGatewayConfig } from '../../src/config/gateway-config.js';
-import { Gateway } from '../../src/gateway/gateway.js';
-import { Worker } from '../../src/ingest/worker.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { deferCleanups } from '../helpers/deferred-cleanup.js';
-import { startSimulator, workerConfigFor } from '../helpers/worker-stack.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startGatewayStack } from './helpers/gateway-stack.js';
 
 function metric(text: string, pattern: RegExp): number {
   const match = pattern.exec(text);
@@ -24,23 +17,12 @@ function metric(text: string, pattern: RegExp): number {
 
 describe('slow clients', () => {
   it('are conflated, then closed, without delaying a fast client on the same channel', async (t) => {
-    const defer = deferCleanups(t);
-    const simulator = await startSimulator();
-    defer(() => simulator.close());
-    const bus = createMemoryBus({ prefix: '', limits: DEFAULT_BUS_LIMITS });
-    defer(() => bus.close());
-    const worker = await Worker.start(workerConfigFor(simulator, 'redis://unused:1'), { bus, logger: silentLogger(), marketNow: () => simulator.virtualTimeMs });
-    defer(() => worker.stop());
-    const gateway = new Gateway(
-      loadGatewayConfig({}, {
-        PORT: '0', SYMBOLS: 'BTCUSDT,ETHUSDT', TIMEFRAMES: '1,5', LOG_LEVEL: 'silent',
-        SOFT_SEND_BUFFER_BYTES: '65536', MAX_SEND_BUFFER_BYTES: '3000000', INBOUND_MESSAGES_PER_SECOND: '1000',
-      }, false),
-      { bus, logger: silentLogger() },
-    );
-    defer(() => gateway.stop());
-    const { url, port } = await gateway.listen();
-    const base = `ws://127.0.0.1:${port}/api/v1/live`;
+    const stack = await startGatewayStack(t, {
+      gatewayEnv: { SOFT_SEND_BUFFER_BYTES: '65536', MAX_SEND_BUFFER_BYTES: '3000000', INBOUND_MESSAGES_PER_SECOND: '1000' },
+    });
+    const { defer, gateway } = stack;
+    const url = new URL(stack.http).origin;
+    const base = stack.ws;
 
     const fast = new WebSocket(`${base}/ws/ticker/BTCUSDT`);
     defer(() => fast.terminate());
