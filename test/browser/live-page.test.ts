@@ -153,6 +153,26 @@ describe('live page in Chromium', () => {
     for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 60_000, `gap after ${times[i - 1]}`);
   });
 
+  it('loads older candles when the chart is scrolled back to its left edge', async (t) => {
+    const { page, consoleErrors } = await startStack(t);
+    await waitForState(page, 'live');
+    await waitFor('first paint', async () => ((await hook<number>(page, 'h.candleCount()')) ?? 0) >= 200, 15_000, 100);
+    const painted = (await hook<number>(page, 'h.candleCount()')) ?? 0;
+    const box = await page.getByTestId('chart').boundingBox();
+    assert.ok(box, 'chart on screen');
+    // Drag the time axis to the right (back in time) until the left edge shows, like a user would.
+    for (let i = 0; i < 6; i++) {
+      await page.mouse.move(box.x + 60, box.y + box.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width - 60, box.y + box.height / 2, { steps: 8 });
+      await page.mouse.up();
+    }
+    await waitFor('older candles prepended', async () => ((await hook<number>(page, 'h.candleCount()')) ?? 0) > painted + 100, 10_000, 100);
+    const times = (await hook<number[]>(page, 'h.candleTimes()')) ?? [];
+    for (let i = 1; i < times.length; i++) assert.equal(times[i]! - times[i - 1]!, 60_000, `gap after ${times[i - 1]}`);
+    assert.deepEqual(consoleErrors, []);
+  });
+
   it('fits a phone screen and switches theme', async (t) => {
     const { page, consoleErrors } = await startStack(t);
     await page.setViewportSize({ width: 375, height: 812 });
