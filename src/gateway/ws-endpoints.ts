@@ -15,6 +15,7 @@ import type { GatewaySecurity } from '../config/gateway-config.js';
 import { ConnectionLimits, MessageRateLimiter } from './connection-limits.js';
 import { BEARER_PROTOCOL, TokenVerifier } from './token-verifier.js';
 import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type WebSocketSubscription } from '../schemas/index.js';
+import { rawDataText } from '../shared/raw-data.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
 import { CLOSE_CODES } from './client-errors.js';
@@ -202,7 +203,7 @@ export class WsEndpoints {
   private async onMultiplexMessage(session: ClientSession, data: RawData, isBinary: boolean): Promise<void> {
     let message: unknown;
     try {
-      message = JSON.parse(isBinary ? '' : rawText(data));
+      message = JSON.parse(isBinary ? '' : rawDataText(data));
     } catch {
       session.sendError('INVALID_MESSAGE', 'messages must be JSON text');
       return;
@@ -276,8 +277,3 @@ function rawLength(data: RawData): number {
   return data.byteLength;
 }
 
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}

@@ -13,6 +13,7 @@ import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
 import { loadGatewayConfig } from '../../src/config/gateway-config.js';
 import { Gateway } from '../../src/gateway/gateway.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { rawDataText as text } from '../../src/shared/raw-data.js';
 import { deferCleanups } from '../helpers/deferred-cleanup.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -48,11 +49,6 @@ async function token(claims: { exp?: number | string } = {}, key: Parameters<Sig
   const jwt = new SignJWT({ sub: 'tester' }).setProtectedHeader({ alg, kid: 'k1' }).setIssuedAt();
   if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
   return jwt.sign(key);
-}
-
-function text(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
 function closeAll(outcomes: Outcome[]): void {

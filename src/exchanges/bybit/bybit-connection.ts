@@ -15,6 +15,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../shared/logger.js';
 import { Backoff } from '../../shared/backoff.js';
+import { rawDataText } from '../../shared/raw-data.js';
 import { classifyInbound } from './bybit-control-frames.js';
 import { TopicSubscriptions, type TopicRequest } from './topic-subscriptions.js';
 
@@ -199,7 +200,7 @@ export class BybitConnection {
   private onMessage(socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
     if (socket !== this.socket) return;
     const receivedAtMs = Date.now();
-    const text = isBinary ? '' : rawToString(data);
+    const text = isBinary ? '' : rawDataText(data);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -316,10 +317,4 @@ export class BybitConnection {
     const deadline = Date.now() + timeoutMs;
     while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-function rawToString(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

@@ -5,6 +5,7 @@
  * follow each channel of a multiplexed socket on its own.
  */
 import WebSocket from 'ws';
+import { rawDataText } from '../../../src/shared/raw-data.js';
 
 /** A server message: the parsed JSON, loosely typed for assertions. */
 export type ServerMessage = Record<string, unknown> & { readonly type: string };
@@ -42,7 +43,7 @@ export class TestClient {
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
       // Binary frames are decoded too, so one frame-type bug does not hide every other behaviour.
-      const raw = rawText(data);
+      const raw = rawDataText(data);
       let message: ServerMessage;
       try {
         message = JSON.parse(raw) as ServerMessage;
@@ -262,8 +263,3 @@ export function seqOf(message: ServerMessage): number {
   return seq;
 }
 
-function rawText(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
