@@ -88,3 +88,17 @@ export function historyAnswer(sinceSeq: number, latest: number, payloads: readon
   if (sinceSeq >= latest) return { seq: latest, payloads: [], complete: true };
   return { seq: latest, payloads, complete: payloads.length === latest - sinceSeq };
 }
+
+/** Roughly what a publish's state change adds to the Redis backlog (a book delta carries the full book). */
+export function stateBytes(change: ChannelStateChange): number {
+  switch (change.subscription) {
+    case 'candles':
+      return change.candleJson.length;
+    case 'trades':
+      return change.tradeJsons.reduce((total, json) => total + json.length, 0);
+    case 'ticker':
+      return change.tickerJson.length;
+    case 'orderbook':
+      return change.bookJson.length;
+  }
+}

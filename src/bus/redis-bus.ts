@@ -26,6 +26,7 @@ import {
   dataChannelKind,
   historyAnswer,
   planStateChange,
+  stateBytes,
   stampUpdate,
   type ChannelStateChange,
 } from './bus-semantics.js';
@@ -44,6 +45,7 @@ import {
 } from './market-bus.js';
 import { RedisConnection, settleWithin, toBusError, type RedisClient } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { asStrings, parseEach, parseOrNull, parseSeq } from './redis-replies.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 
 export interface RedisBusOptions extends BusOptions {
@@ -381,44 +383,4 @@ class RedisBus implements MarketBus {
       this.pendingReads--;
     }
   }
-}
-
-/** Roughly what a publish's state change adds to the Redis backlog (a book delta carries the full book). */
-function stateBytes(change: ChannelStateChange): number {
-  switch (change.subscription) {
-    case 'candles':
-      return change.candleJson.length;
-    case 'trades':
-      return change.tradeJsons.reduce((total, json) => total + json.length, 0);
-    case 'ticker':
-      return change.tickerJson.length;
-    case 'orderbook':
-      return change.bookJson.length;
-  }
-}
-
-/* Replies are checked, not trusted: a foreign writer under our prefix must not turn into a wrong type. */
-
-function parseSeq(reply: unknown): number {
-  if (reply === null || reply === undefined) return 0;
-  const seq = typeof reply === 'string' ? Number(reply) : NaN;
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new BusUnavailableError(`corrupt seq in Redis: ${JSON.stringify(reply)}`);
-  return seq;
-}
-
-function asStrings(reply: unknown): string[] {
-  if (!Array.isArray(reply) || !reply.every((item) => typeof item === 'string')) {
-    throw new BusUnavailableError('unexpected Redis reply: expected a list of strings');
-  }
-  return reply;
-}
-
-function parseEach<T>(reply: unknown): T[] {
-  return asStrings(reply).map((json) => JSON.parse(json) as T);
-}
-
-function parseOrNull<T>(reply: unknown): T | null {
-  if (reply === null || reply === undefined) return null;
-  if (typeof reply !== 'string') throw new BusUnavailableError('unexpected Redis reply: expected a string');
-  return JSON.parse(reply) as T;
 }

@@ -10,6 +10,7 @@ import { parseChannel, type StatusMessage } from '../schemas/index.js';
 import { isoNow } from '../shared/time.js';
 import type { ChannelHub } from './channel-hub.js';
 import type { ServedChannels } from './served-channels.js';
+import { parseQueryInt } from './query-params.js';
 import { resolveChannel } from './subscription-request.js';
 import { LIVE_PREFIX, type WsEndpoints } from './ws-endpoints.js';
 
@@ -102,9 +103,11 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     `${LIVE_PREFIX}/candles/:symbol/:timeframe`,
     { schema: CANDLES_SCHEMA },
     async (request, reply) => {
-      const limitRaw = request.query.limit;
-      const limit = limitRaw === undefined ? config.limits.defaultSnapshotLimit : Number(limitRaw);
-      if (!Number.isInteger(limit) || limit < 1 || limit > config.limits.maxSnapshotLimit) {
+      // An empty `?limit=` is a mistake here, not "the default".
+      const raw = request.query.limit;
+      const requested = raw === '' ? null : parseQueryInt(raw, 1, config.limits.maxSnapshotLimit);
+      const limit = requested === undefined ? config.limits.defaultSnapshotLimit : requested;
+      if (limit === null) {
         return reply.code(400).send({ success: false, error: { code: 'INVALID_PARAMETER', message: `limit must be 1..${config.limits.maxSnapshotLimit}` } });
       }
       const resolved = await resolveChannel({ subscription: 'candles', symbol: request.params.symbol, timeframe: request.params.timeframe }, served);

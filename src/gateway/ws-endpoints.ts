@@ -18,6 +18,7 @@ import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type Hear
 import { rawDataText } from '../shared/raw-data.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
+import { parseQueryInt } from './query-params.js';
 import { CLOSE_CODES } from './client-errors.js';
 import type { ServedChannels } from './served-channels.js';
 import { resolveChannel, type RequestedChannel } from './subscription-request.js';
@@ -262,14 +263,6 @@ export class WsEndpoints {
 
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-/** undefined when absent, null when invalid. */
-function parseQueryInt(raw: string | null, min: number, max: number): number | undefined | null {
-  if (raw === null || raw === '') return undefined;
-  if (!/^\d+$/.test(raw)) return null;
-  const value = Number(raw);
-  return value >= min && value <= max ? value : null;
 }
 
 function rawLength(data: RawData): number {
