@@ -50,3 +50,10 @@ export function killOnExit(process: CliProcess): () => Promise<void> {
     }
   };
 }
+
+/** `tickstream simulate` on a free port; resolves once it listens, with the URLs it printed. */
+export async function startSimulatorProcess(args: string[] = []): Promise<{ process: CliProcess; wsUrl: string; restUrl: string }> {
+  const simulator = runCli(['simulate', '--port', '0', ...args], { LOG_LEVEL: 'info' });
+  const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
+  return { process: simulator, wsUrl: wsUrl!, restUrl: restUrl! };
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { FAST_LINK_ENV } from '../helpers/worker-stack.js';
 import { TestRedisServer } from '../helpers/redis-server.js';
 import { ChannelObserver } from '../helpers/channel-observer.js';
-import { killOnExit, runCli } from '../helpers/cli-process.js';
+import { killOnExit, runCli, startSimulatorProcess } from '../helpers/cli-process.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { deferCleanups } from '../helpers/deferred-cleanup.js';
 
@@ -18,17 +18,16 @@ describe('tickstream CLI processes', () => {
     const defer = deferCleanups(t);
     const redis = await TestRedisServer.start();
     defer(() => redis.stop());
-    const simulator = runCli(['simulate', '--port', '0', '--time-scale', '60'], { LOG_LEVEL: 'info' });
+    const { process: simulator, wsUrl, restUrl } = await startSimulatorProcess(['--time-scale', '60']);
     defer(killOnExit(simulator));
-    const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
     const observer = await ChannelObserver.start(redis.url, 'ts:');
     defer(() => observer.close());
 
     const worker = runCli(['worker', '--symbols', 'btcusdt', '--timeframes', '1', '--status-interval', '1'], {
       ...FAST_LINK_ENV,
       LOG_LEVEL: 'info',
-      BYBIT_WS_URL: wsUrl!,
-      BYBIT_REST_URL: restUrl!,
+      BYBIT_WS_URL: wsUrl,
+      BYBIT_REST_URL: restUrl,
       REDIS_URL: redis.url,
       REDIS_CHANNEL_PREFIX: 'ts:',
     });
@@ -55,11 +54,10 @@ describe('tickstream CLI processes', () => {
     const defer = deferCleanups(t);
     const redis = await TestRedisServer.start();
     defer(() => redis.stop());
-    const simulator = runCli(['simulate', '--port', '0', '--time-scale', '60'], { LOG_LEVEL: 'info' });
+    const { process: simulator, wsUrl, restUrl } = await startSimulatorProcess(['--time-scale', '60']);
     defer(killOnExit(simulator));
-    const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
     const worker = runCli(['worker', '--symbols', 'BTCUSDT', '--timeframes', '1'], {
-      ...FAST_LINK_ENV, LOG_LEVEL: 'info', BYBIT_WS_URL: wsUrl!, BYBIT_REST_URL: restUrl!, REDIS_URL: redis.url,
+      ...FAST_LINK_ENV, LOG_LEVEL: 'info', BYBIT_WS_URL: wsUrl, BYBIT_REST_URL: restUrl, REDIS_URL: redis.url,
     });
     defer(killOnExit(worker));
     const gateways = [0, 1].map(() => runCli(['gateway', '--port', '0', '--symbols', 'BTCUSDT', '--timeframes', '1'], { LOG_LEVEL: 'info', REDIS_URL: redis.url }));
@@ -95,13 +93,12 @@ describe('tickstream CLI processes', () => {
   });
 
   it('an unknown symbol exits 2 naming it; a bad flag exits 2 naming the flag', async () => {
-    const simulator = runCli(['simulate', '--port', '0'], { LOG_LEVEL: 'info' });
+    const { process: simulator, wsUrl, restUrl } = await startSimulatorProcess();
     try {
-      const [, wsUrl, restUrl] = await simulator.waitForOutput(/BYBIT_WS_URL=(ws:\/\/\S+) BYBIT_REST_URL=(http:\/\/\S+?)"/);
       const worker = runCli(['worker', '--symbols', 'BTCUSDT,NOPEUSDT'], {
         LOG_LEVEL: 'silent',
-        BYBIT_WS_URL: wsUrl!,
-        BYBIT_REST_URL: restUrl!,
+        BYBIT_WS_URL: wsUrl,
+        BYBIT_REST_URL: restUrl,
         REDIS_URL: 'redis://127.0.0.1:1',
       });
       assert.equal((await worker.exited()).code, 2);
