@@ -19,6 +19,7 @@ import type {
   TradeData,
   UnsequencedUpdate,
 } from '../schemas/index.js';
+import type { Coordination } from './coordination.js';
 
 export interface BusLimits {
   /** Candles kept per candles channel (default 500). */
@@ -108,6 +109,13 @@ export interface MarketBus {
   readHistory(channel: string, sinceSeq: number): Promise<ChannelHistory>;
   readLatestStatus(upstream: string): Promise<StatusMessage | null>;
   listChannels(): Promise<ChannelInfo[]>;
+  /**
+   * The next publish on the channel reads its seq from the store again: another
+   * publisher continued the channel while this one did not own it.
+   */
+  forgetChannel(channel: string): void;
+  /** Leases, worker registry, symbol demand and instruments (see coordination.ts). */
+  readonly coordination: Coordination;
   connectionState(): BusConnectionState;
   stats(): BusStats;
   /** Idempotent. Stops reconnecting and releases connections. */

@@ -8,6 +8,7 @@
  */
 import type { BusLimits, ChannelInfo } from './market-bus.js';
 import type { ChannelStateChange } from './bus-semantics.js';
+import { MemoryCoordination } from './memory-coordination.js';
 
 /** One channel's state; everything is kept as the JSON the Redis bus would store. */
 export interface MemoryChannelRecord {
@@ -30,6 +31,14 @@ export class MemoryBroker {
   private readonly statuses = new Map<string, string>();
   /** Full topic name (prefix + channel), as a Redis Pub/Sub channel. */
   private readonly topics = new Map<string, Set<TopicListener>>();
+  private readonly coordinations = new Map<string, MemoryCoordination>();
+
+  /** Leases, workers, demand and instruments under one prefix. */
+  coordination(prefix: string): MemoryCoordination {
+    let coordination = this.coordinations.get(prefix);
+    if (!coordination) this.coordinations.set(prefix, (coordination = new MemoryCoordination()));
+    return coordination;
+  }
 
   record(prefix: string, channel: string): MemoryChannelRecord | undefined {
     return this.channelsByPrefix.get(prefix)?.get(channel);

@@ -18,6 +18,7 @@ import {
   planStateChange,
   stampUpdate,
 } from './bus-semantics.js';
+import type { Coordination } from './coordination.js';
 import { MemoryBroker, type MemoryChannelRecord } from './memory-broker.js';
 import {
   BusUnavailableError,
@@ -56,9 +57,16 @@ class MemoryBus implements MarketBus {
   private publishErrors = 0;
   private closed = false;
 
+  readonly coordination: Coordination;
+
   constructor(private readonly options: MemoryBusOptions) {
     this.broker = options.broker ?? new MemoryBroker();
     this.logger = options.logger ?? silentLogger();
+    this.coordination = this.broker.coordination(options.prefix);
+  }
+
+  forgetChannel(channel: string): void {
+    this.seqs.delete(channel);
   }
 
   publish(update: UnsequencedUpdate, currentBook?: OrderBookData): Promise<PublishedUpdate> {

@@ -43,6 +43,8 @@ import {
   type PublishedUpdate,
   type Unsubscribe,
 } from './market-bus.js';
+import type { Coordination } from './coordination.js';
+import { RedisCoordination } from './redis-coordination.js';
 import { RedisConnection, settleWithin, toBusError, type RedisClient } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { asStrings, parseEach, parseOrNull, parseSeq } from './redis-replies.js';
@@ -103,9 +105,11 @@ class RedisBus implements MarketBus {
   private publishErrors = 0;
   private closed = false;
   private closing: Promise<void> | undefined;
+  readonly coordination: Coordination;
 
   constructor(private readonly options: RedisBusOptions) {
     this.keys = redisKeys(options.prefix);
+    this.coordination = new RedisCoordination(this.keys, (what, work) => this.withClient(what, work));
     this.logger = options.logger ?? silentLogger();
     this.commands = RedisConnection.open(options.url, 'commands', this.logger);
     this.subscriptions = new RedisSubscriptions(
@@ -207,6 +211,12 @@ class RedisBus implements MarketBus {
         .map(([channel, json]) => ({ channel, ...(JSON.parse(json) as Omit<ChannelInfo, 'channel'>) }))
         .sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
     });
+  }
+
+  forgetChannel(channel: string): void {
+    const counter = this.counters.get(channel);
+    // A seed in progress carries on; a seeded counter is dropped so the next publish seeds afresh.
+    if (counter && !counter.waiting) this.counters.delete(channel);
   }
 
   connectionState(): BusConnectionState {

@@ -13,6 +13,11 @@
  * |                                       | string | ticker: ticker JSON; orderbook: full book JSON |
  * | `{prefix}tickstream:channels`          | hash   | field = channel, value = `{"seq":n,"lastPublishedAt":ms}` |
  * | `{prefix}tickstream:status:{upstream}` | string | latest StatusMessage payload of that upstream |
+ * | `{prefix}tickstream:lease:{upstream}:{symbol}` | string | id of the worker streaming that symbol (expires unless renewed) |
+ * | `{prefix}tickstream:lease-holders`     | hash   | field = `{upstream}:{symbol}`, value = the last worker that took the lease |
+ * | `{prefix}tickstream:workers`           | hash   | field = worker id, value = WorkerRecord JSON (void after its expiresAt) |
+ * | `{prefix}tickstream:demand:{upstream}` | zset   | score = epoch ms until which clients want the symbol, member = symbol |
+ * | `{prefix}tickstream:instruments:{upstream}` | set | tradable symbols, as a worker last read them from the exchange |
  * @module
  */
 import { STATUS_CHANNEL } from '../schemas/index.js';
@@ -26,6 +31,11 @@ export interface RedisKeys {
   state(channel: string): string;
   readonly channels: string;
   status(upstream: string): string;
+  lease(resource: string): string;
+  readonly leaseHolders: string;
+  readonly workers: string;
+  demand(upstream: string): string;
+  instruments(upstream: string): string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -38,5 +48,10 @@ export function redisKeys(prefix: string): RedisKeys {
     state: (channel) => `${base}state:${channel}`,
     channels: `${base}channels`,
     status: (upstream) => `${base}status:${upstream}`,
+    lease: (resource) => `${base}lease:${resource}`,
+    leaseHolders: `${base}lease-holders`,
+    workers: `${base}workers`,
+    demand: (upstream) => `${base}demand:${upstream}`,
+    instruments: (upstream) => `${base}instruments:${upstream}`,
   };
 }

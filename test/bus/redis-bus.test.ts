@@ -14,6 +14,7 @@ import { candlesChannel, STATUS_CHANNEL, tickerChannel, tradesChannel } from '..
 import { pino } from 'pino';
 import { silentLogger, type Logger } from '../../src/shared/logger.js';
 import { TestRedisServer } from '../helpers/redis-server.js';
+import { coordinationContract } from './coordination.contract.js';
 import { marketBusContract, range } from './market-bus.contract.js';
 import { candleUpdate, statusMessage, T0_MS, tickerUpdate, tradeUpdate } from './market-fixtures.js';
 import { PayloadCollector, settleEventLoop, waitUntil, within } from './payload-collector.js';
@@ -29,6 +30,7 @@ after(async () => {
 });
 
 marketBusContract('redis bus', (options) => createRedisBus({ ...options, url: server!.url, logger: silentLogger() }));
+coordinationContract('redis bus', (options) => createRedisBus({ ...options, url: server!.url, logger: silentLogger() }));
 
 /** Buses and raw clients of one describe block, closed after each test. */
 function resources() {
