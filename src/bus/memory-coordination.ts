@@ -101,7 +101,7 @@ export class MemoryCoordination implements Coordination {
 
   private liveDemand(upstream: string, nowMs: number): Map<string, number> {
     let wanted = this.demand.get(upstream);
-    if (!wanted) this.demand.set(upstream, (wanted = new Map()));
+    if (!wanted) this.demand.set(upstream, (wanted = new Map<string, number>()));
     for (const [symbol, until] of wanted) if (until < nowMs) wanted.delete(symbol);
     return wanted;
   }

@@ -29,7 +29,7 @@ export function coordinationContract(name: string, createBus: BusFactory): void 
     async function pair(): Promise<[MarketBus, MarketBus]> {
       prefixCounter++;
       const prefix = `k${runId}-${prefixCounter}:`;
-      const buses = await Promise.all([0, 1].map(() => createBus({ prefix, limits: DEFAULT_BUS_LIMITS })));
+      const buses = [await createBus({ prefix, limits: DEFAULT_BUS_LIMITS }), await createBus({ prefix, limits: DEFAULT_BUS_LIMITS })];
       open.push(...buses);
       return [buses[0]!, buses[1]!];
     }
