@@ -4,11 +4,12 @@
  * receives the frozen, typed result.
  * @module
  */
+import { hostname } from 'node:os';
 import { CATEGORIES, ORDERBOOK_DEPTHS, TIMEFRAMES, type Category, type OrderBookDepth, type Timeframe } from '../schemas/index.js';
 import { DEFAULT_BUS_LIMITS, type BusLimits } from '../bus/market-bus.js';
 import type { BybitConnectionTimings } from '../exchanges/bybit/bybit-connection.js';
 import { ConfigError } from './config-error.js';
-import { envValue, pickValue, readBoolean, readChoice, readInteger, readList, readUrl } from './parse-values.js';
+import { envValue, pickValue, type ValueSource, readBoolean, readChoice, readInteger, readList, readUrl } from './parse-values.js';
 
 /** Liveness and backoff timings of the Bybit link (documented on BybitConnectionTimings). */
 export type LinkTimings = BybitConnectionTimings;
@@ -32,6 +33,14 @@ export interface WorkerConfig {
   /** How often a candle hole that a failed backfill left open is tried again. */
   readonly candleRepairIntervalMs: number;
   readonly logLevel: string;
+  /** Names this worker in leases, the worker registry and status messages (unique per running worker). */
+  readonly workerId: string;
+  /** A symbol's lease lapses this long after its worker last renewed it; another worker then takes it over. */
+  readonly leaseTtlMs: number;
+  /** Client-requested symbols this worker streams at most (0: only configured symbols). */
+  readonly maxDynamicSymbols: number;
+  /** Symbols this worker streams at most, configured and requested together (its socket's topic budget). */
+  readonly maxSymbols: number;
 }
 
 export const WORKER_DEFAULTS = {
@@ -55,6 +64,8 @@ export const WORKER_DEFAULTS = {
   } satisfies LinkTimings,
   channelStaleMs: 60_000,
   candleRepairIntervalMs: 15_000,
+  leaseTtlMs: 5_000,
+  maxDynamicSymbols: 10,
 } as const;
 
 const SYMBOL_PATTERN = /^[A-Z0-9][A-Z0-9-]{0,29}$/;
@@ -115,6 +126,10 @@ export function loadWorkerConfig(flags: CliFlags, env: NodeJS.ProcessEnv): Worke
     channelStaleMs: ms('CHANNEL_STALE_MS', WORKER_DEFAULTS.channelStaleMs, 100),
     candleRepairIntervalMs: ms('CANDLE_REPAIR_INTERVAL_MS', WORKER_DEFAULTS.candleRepairIntervalMs, 100),
     logLevel: env.LOG_LEVEL ?? 'info',
+    workerId: readWorkerId(envValue(env, 'WORKER_ID')),
+    leaseTtlMs: readInteger(envValue(env, 'LEASE_TTL_MS'), WORKER_DEFAULTS.leaseTtlMs, 300, 600_000),
+    maxDynamicSymbols: readInteger(envValue(env, 'MAX_DYNAMIC_SYMBOLS'), WORKER_DEFAULTS.maxDynamicSymbols, 0, 100),
+    maxSymbols: Math.floor(MAX_TOPICS_PER_WORKER / (new Set(timeframes).size + 3)),
   };
   const topics = config.symbols.length * (config.timeframes.length + 3);
   if (topics > MAX_TOPICS_PER_WORKER) {
@@ -126,6 +141,15 @@ export function loadWorkerConfig(flags: CliFlags, env: NodeJS.ProcessEnv): Worke
     throw new ConfigError('BYBIT_RECONNECT_MAX_MS must be >= BYBIT_RECONNECT_BASE_MS');
   }
   return Object.freeze(config);
+}
+
+const WORKER_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+function readWorkerId(source: ValueSource): string {
+  const value = source.raw;
+  if (value === undefined) return `${hostname()}-${process.pid}`;
+  if (!WORKER_ID_PATTERN.test(value)) throw new ConfigError(`${source.label}: ${JSON.stringify(value)} must be 1-64 of A-Z a-z 0-9 . _ : -`);
+  return value;
 }
 
 /** The WebSocket endpoint for the configured category. */

@@ -32,6 +32,12 @@ export class ChannelPublisher {
     private readonly counters: IngestCounters,
     private readonly logger: Logger,
     private readonly onBusRecovered: () => void = () => undefined,
+    /**
+     * Whether this worker may publish the symbol now (its lease is confirmed).
+     * A refusal looks like a bus outage to the streams, so they recover the
+     * same way: books restart from a snapshot, refused candles are re-sent.
+     */
+    private readonly mayPublish: (symbol: string) => boolean = () => true,
   ) {}
 
   async publish(update: UnsequencedUpdate, currentBook?: OrderBookData): Promise<PublishOutcome> {
@@ -39,6 +45,11 @@ export class ChannelPublisher {
     if (!verdict.ok) {
       this.reject(verdict.code, verdict.reason, { channel: update.channel });
       return 'rejected';
+    }
+    if (!this.mayPublish(update.symbol)) {
+      this.counters.publishFailures++;
+      this.counters.unownedPublishes++;
+      return 'bus-unavailable';
     }
     let published: PublishedUpdate;
     try {

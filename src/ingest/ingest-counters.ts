@@ -6,6 +6,8 @@ export class IngestCounters {
   published = 0;
   /** Updates the bus could not take (Redis down): counted, not retried, except candles (see ChannelPublisher). */
   publishFailures = 0;
+  /** Of those, updates held back because this worker's lease on the symbol was not confirmed in time. */
+  unownedPublishes = 0;
   readonly rejected = new Map<RejectionCode, number>();
   backfilledCandles = 0;
   backfilledTrades = 0;
@@ -26,6 +28,7 @@ export class IngestCounters {
       framesReceived: this.framesReceived,
       published: this.published,
       publishFailures: this.publishFailures,
+      unownedPublishes: this.unownedPublishes,
       rejected: this.rejectedTotal,
       rejectedByCode: Object.fromEntries(this.rejected),
       backfilledCandles: this.backfilledCandles,

@@ -19,7 +19,6 @@ import { TickerStream } from './ticker-stream.js';
 import { TradeStream } from './trade-stream.js';
 
 export interface MarketIngestOptions {
-  readonly symbols: readonly string[];
   readonly timeframes: readonly Timeframe[];
   readonly orderBookDepth: OrderBookDepth;
   readonly candleHistorySize: number;
@@ -44,37 +43,81 @@ async function withRetries<T>(job: () => Promise<T>, attempts: number, signal: A
 
 type StreamHandler = CandleStream | TradeStream | TickerStream | BookStream;
 
+/** Everything one symbol is streamed with. */
+interface SymbolStreams {
+  readonly candles: readonly CandleStream[];
+  readonly trades: TradeStream;
+  readonly ticker: TickerStream;
+  readonly book: BookStream;
+}
+
+function handlersOf(streams: SymbolStreams): StreamHandler[] {
+  return [...streams.candles, streams.trades, streams.ticker, streams.book];
+}
+
 export class MarketIngest {
+  private readonly bySymbol = new Map<string, SymbolStreams>();
   private readonly byTopic = new Map<string, StreamHandler>();
-  readonly candles: CandleStream[] = [];
-  readonly trades: TradeStream[] = [];
-  readonly tickers: TickerStream[] = [];
-  readonly books: BookStream[] = [];
   /** Epoch ms of the last frame per topic: the staleness watchdog reads it. */
   readonly lastFrameAt = new Map<string, number>();
 
   constructor(
     private readonly context: IngestContext,
-    options: MarketIngestOptions,
-    resync: (topic: string) => void,
-  ) {
-    for (const symbol of options.symbols) {
-      for (const timeframe of options.timeframes) {
-        const stream = new CandleStream(context, symbol, timeframe, options.candleHistorySize);
-        this.candles.push(stream);
-        this.byTopic.set(klineTopic(timeframe, symbol), stream);
+    private readonly options: MarketIngestOptions,
+    private readonly resync: (topic: string) => void,
+  ) {}
+
+  /**
+   * Starts routing a symbol's topics, after seeding its candle and trade
+   * streams from what the bus stores (the last owner's candles: a takeover
+   * continues the channel instead of starting it over). Call
+   * `prepareSymbol` + `backfillSymbol` when a socket is already open.
+   */
+  async addSymbol(symbol: string, bus: MarketBus): Promise<void> {
+    if (this.bySymbol.has(symbol)) return;
+    const { timeframes, orderBookDepth, candleHistorySize } = this.options;
+    const bookTopic = orderBookTopic(orderBookDepth, symbol);
+    const streams: SymbolStreams = {
+      candles: timeframes.map((timeframe) => new CandleStream(this.context, symbol, timeframe, candleHistorySize)),
+      trades: new TradeStream(this.context, symbol),
+      ticker: new TickerStream(this.context, symbol),
+      book: new BookStream(this.context, symbol, orderBookDepth, bookTopic, { resync: this.resync }),
+    };
+    for (const stream of [...streams.candles, streams.trades]) {
+      try {
+        stream.seed(await bus.readSnapshot(stream.channel));
+      } catch (error) {
+        this.context.logger.warn({ channel: stream.channel, err: (error as Error).message }, 'could not seed from the bus');
       }
-      const trades = new TradeStream(context, symbol);
-      this.trades.push(trades);
-      this.byTopic.set(tradeTopic(symbol), trades);
-      const ticker = new TickerStream(context, symbol);
-      this.tickers.push(ticker);
-      this.byTopic.set(tickerTopic(symbol), ticker);
-      const bookTopic = orderBookTopic(options.orderBookDepth, symbol);
-      const book = new BookStream(context, symbol, options.orderBookDepth, bookTopic, { resync });
-      this.books.push(book);
-      this.byTopic.set(bookTopic, book);
     }
+    if (this.bySymbol.has(symbol)) return;
+    this.bySymbol.set(symbol, streams);
+    streams.candles.forEach((stream, index) => this.byTopic.set(klineTopic(timeframes[index]!, symbol), stream));
+    this.byTopic.set(tradeTopic(symbol), streams.trades);
+    this.byTopic.set(tickerTopic(symbol), streams.ticker);
+    this.byTopic.set(bookTopic, streams.book);
+  }
+
+  /** Stops routing a symbol; resolves with the channels it had. */
+  removeSymbol(symbol: string): string[] {
+    const streams = this.bySymbol.get(symbol);
+    if (!streams) return [];
+    this.bySymbol.delete(symbol);
+    for (const [topic, handler] of this.byTopic) {
+      if (handler.symbol !== symbol) continue;
+      this.byTopic.delete(topic);
+      this.lastFrameAt.delete(topic);
+    }
+    return handlersOf(streams).map((handler) => handler.channel);
+  }
+
+  symbols(): string[] {
+    return [...this.bySymbol.keys()];
+  }
+
+  channelsOf(symbol: string): string[] {
+    const streams = this.bySymbol.get(symbol);
+    return streams ? handlersOf(streams).map((handler) => handler.channel) : [];
   }
 
   topics(): string[] {
@@ -83,6 +126,12 @@ export class MarketIngest {
 
   channelOf(topic: string): string | undefined {
     return this.byTopic.get(topic)?.channel;
+  }
+
+
+  /** A book resync that has produced no snapshot in time (the worker escalates to a reconnect). */
+  resyncOverdue(nowMs: number, timeoutMs: number): boolean {
+    return [...this.bySymbol.values()].some((streams) => streams.book.resyncOverdue(nowMs, timeoutMs));
   }
 
   onFrame(topic: string, raw: Record<string, unknown>, receivedAtMs: number): void {
@@ -108,11 +157,22 @@ export class MarketIngest {
 
   /** A new socket is open: state tied to the old one is void. */
   onConnectionOpened(generation: number): void {
-    for (const candles of this.candles) candles.onReconnect();
-    for (const book of this.books) book.reset();
-    for (const ticker of this.tickers) ticker.reset();
-    for (const trades of this.trades) trades.holdLiveTrades(generation);
+    for (const symbol of this.bySymbol.keys()) this.prepareSymbol(symbol, generation);
     this.lastFrameAt.clear();
+  }
+
+  /**
+   * A symbol about to get data on a socket it had none on (a new socket, or a
+   * symbol taken over mid-socket): state from before is void, live trades
+   * wait for the backfill.
+   */
+  prepareSymbol(symbol: string, generation: number): void {
+    const streams = this.bySymbol.get(symbol);
+    if (!streams) return;
+    for (const candles of streams.candles) candles.onReconnect();
+    streams.book.reset();
+    streams.ticker.reset();
+    streams.trades.holdLiveTrades(generation);
   }
 
   /**
@@ -120,7 +180,7 @@ export class MarketIngest {
    * without persistence): put back the confirmed candles it no longer has.
    */
   async restoreCandles(bus: MarketBus): Promise<void> {
-    for (const stream of this.candles) {
+    for (const stream of this.candleStreams()) {
       try {
         const restored = await bus.restoreCandles(stream.channel, stream.confirmedCandles());
         if (restored > 0) this.context.logger.info({ channel: stream.channel, candles: restored }, 'restored candles the bus had lost');
@@ -132,7 +192,7 @@ export class MarketIngest {
 
   /** Candle channels whose hole a failed backfill left open: tried again (the worker calls this on a timer). */
   async repairCandles(rest: BybitRestClient, signal?: AbortSignal): Promise<void> {
-    for (const stream of this.candles.filter((candles) => candles.needsRepair())) {
+    for (const stream of this.candleStreams().filter((candles) => candles.needsRepair())) {
       if (signal?.aborted) return;
       try {
         const count = await stream.backfill(rest);
@@ -143,35 +203,35 @@ export class MarketIngest {
     }
   }
 
-  /** Seeds candle trackers and trade de-duplication from what the bus stores (best effort). */
-  async seedFromBus(bus: MarketBus): Promise<void> {
-    for (const stream of [...this.candles, ...this.trades]) {
-      try {
-        stream.seed(await bus.readSnapshot(stream.channel));
-      } catch (error) {
-        this.context.logger.warn({ channel: stream.channel, err: (error as Error).message }, 'could not seed from the bus');
-      }
-    }
+  /** REST backfill of every symbol's candles and trades; failures are logged, live data continues. */
+  async backfill(rest: BybitRestClient, generation: number, signal?: AbortSignal): Promise<void> {
+    await Promise.all(this.symbols().map((symbol) => this.backfillSymbol(symbol, rest, generation, signal)));
   }
 
-  /** REST backfill of every candles and trades channel; failures are logged, live data continues. */
-  async backfill(rest: BybitRestClient, generation: number, signal?: AbortSignal): Promise<void> {
+  /** REST backfill of one symbol's candles and trades, then its held live trades go out. */
+  async backfillSymbol(symbol: string, rest: BybitRestClient, generation: number, signal?: AbortSignal): Promise<void> {
+    const streams = this.bySymbol.get(symbol);
+    if (!streams) return;
     const jobs = [
-      ...this.candles.map(async (stream) => {
+      ...streams.candles.map(async (stream) => {
         const count = await withRetries(() => stream.backfill(rest), BACKFILL_ATTEMPTS, signal);
         this.context.logger.info({ channel: stream.channel, candles: count }, 'candles backfilled');
       }),
-      ...this.trades.map(async (stream) => {
-        const count = await stream.backfill(rest, generation);
-        if (count > 0) this.context.logger.info({ channel: stream.channel, trades: count }, 'trades backfilled');
-      }),
+      (async () => {
+        const count = await streams.trades.backfill(rest, generation);
+        if (count > 0) this.context.logger.info({ channel: streams.trades.channel, trades: count }, 'trades backfilled');
+      })(),
     ];
     const results = await Promise.allSettled(jobs);
     for (const result of results) {
       if (result.status === 'rejected') {
-        this.context.logger.warn({ err: (result.reason as Error).message }, 'backfill failed');
+        this.context.logger.warn({ symbol, err: (result.reason as Error).message }, 'backfill failed');
       }
     }
-    for (const stream of this.trades) stream.releaseHeld(generation);
+    streams.trades.releaseHeld(generation);
+  }
+
+  private candleStreams(): CandleStream[] {
+    return [...this.bySymbol.values()].flatMap((streams) => streams.candles);
   }
 }

@@ -17,16 +17,33 @@ export class StatusReporter {
 
   constructor(
     private readonly bus: MarketBus,
-    private readonly upstream: string,
-    private readonly simulated: boolean,
+    private readonly source: { readonly upstream: string; readonly worker: string; readonly simulated: boolean },
     private readonly logger: Logger,
+    /**
+     * Whether this worker speaks for the link now. A standby worker (no symbol
+     * leased) stays quiet, so it cannot tell clients "connecting" while
+     * another worker is live.
+     */
+    private readonly linkAnnounced: () => boolean = () => true,
   ) {}
 
-  /** The whole upstream link. */
+  /** The whole upstream link (recorded always, announced when `linkAnnounced`). */
   link(state: UpstreamState, reason?: string): void {
     if (this.states.get(LINK) === state) return;
     this.states.set(LINK, state);
-    this.send({ state, channels: [], reason });
+    if (this.linkAnnounced()) this.send({ state, channels: [], reason });
+  }
+
+  /** Several channels in one message (a symbol taken over or released). */
+  channels(channels: readonly string[], state: UpstreamState, reason: string): void {
+    if (channels.length === 0) return;
+    for (const channel of channels) this.states.set(channel, state);
+    this.send({ state, channels: [...channels], reason });
+  }
+
+  /** Channels this worker no longer streams: their state is someone else's to report. */
+  forget(channels: readonly string[]): void {
+    for (const channel of channels) this.states.delete(channel);
   }
 
   /** One channel (stale, resyncing, live again). */
@@ -43,8 +60,9 @@ export class StatusReporter {
    */
   reannounce(): void {
     for (const [key, state] of this.states) {
-      if (key === LINK) this.send({ state, channels: [], reason: 'status re-announced after a bus outage' });
-      else if (state !== 'live') this.send({ state, channels: [key], reason: 'status re-announced after a bus outage' });
+      if (key === LINK) {
+        if (this.linkAnnounced()) this.send({ state, channels: [], reason: 'status re-announced after a bus outage' });
+      } else if (state !== 'live') this.send({ state, channels: [key], reason: 'status re-announced after a bus outage' });
     }
   }
 
@@ -60,10 +78,11 @@ export class StatusReporter {
     const message: StatusMessage = {
       type: 'status',
       state: change.state,
-      upstream: this.upstream,
+      upstream: this.source.upstream,
       channels: change.channels,
       ...(change.reason ? { reason: change.reason } : {}),
-      simulated: this.simulated,
+      simulated: this.source.simulated,
+      worker: this.source.worker,
       timestamp: isoNow(),
     };
     this.logger.info({ state: change.state, channels: change.channels, reason: change.reason }, 'upstream status');

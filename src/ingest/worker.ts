@@ -1,7 +1,10 @@
 /**
- * The ingest worker: one Bybit connection for every symbol and stream,
- * validated and normalized updates onto the bus, upstream health onto the
+ * The ingest worker: one Bybit connection for every symbol it holds the lease
+ * of, validated and normalized updates onto the bus, upstream health onto the
  * `status` channel, a status line on a timer, and a clean stop.
+ * Several workers may run on one bus: each symbol is streamed by exactly one
+ * of them (symbol-ownership.ts); a symbol taken over is seeded from the bus
+ * and backfilled from REST, so its candles have no hole.
  * It owns neither the bus nor the process: the CLI creates both.
  * @module
  */
@@ -9,7 +12,7 @@ import type { MarketBus } from '../bus/market-bus.js';
 import type { WorkerConfig } from '../config/worker-config.js';
 import { bybitWsEndpoint } from '../config/worker-config.js';
 import { BybitConnection, type BybitConnectionStats } from '../exchanges/bybit/bybit-connection.js';
-import { assertSymbolsTradable, BybitRestClient, BybitRestError, UnknownSymbolError } from '../exchanges/bybit/bybit-rest-client.js';
+import { assertSymbolsTradable, BybitRestClient, BybitRestError, UnknownSymbolError, type InstrumentInfo } from '../exchanges/bybit/bybit-rest-client.js';
 import { Backoff } from '../shared/backoff.js';
 import type { Logger } from '../shared/logger.js';
 import { sleep } from '../shared/time.js';
@@ -18,6 +21,7 @@ import { IngestCounters, type IngestCountersSnapshot } from './ingest-counters.j
 import type { IngestContext } from './ingest-context.js';
 import { MarketIngest } from './market-ingest.js';
 import { StatusReporter } from './status-reporter.js';
+import { SymbolOwnership, type ReleaseReason } from './symbol-ownership.js';
 
 export interface WorkerDeps {
   readonly bus: MarketBus;
@@ -37,11 +41,17 @@ export interface WorkerStats extends IngestCountersSnapshot {
   readonly reconnects: number;
   readonly rejectedTopics: Record<string, string>;
   readonly channels: Record<string, { lastMessageAgeMs: number | null }>;
+  /** Symbols this worker streams now (leases held). */
+  readonly symbols: readonly string[];
 }
 
 /** A book resync that has not produced a snapshot in this long escalates to a reconnect. */
 const BOOK_RESYNC_TIMEOUT_MS = 10_000;
 const WATCHDOG_INTERVAL_MS = 500;
+/** The instrument list (what clients may request) is read again this often. */
+const INSTRUMENTS_REFRESH_MS = 3_600_000;
+/** How long a published instrument list stays valid without a refresh. */
+const INSTRUMENTS_TTL_MS = 3 * INSTRUMENTS_REFRESH_MS;
 
 export class Worker {
   private readonly counters = new IngestCounters();
@@ -50,7 +60,13 @@ export class Worker {
   private readonly ingest: MarketIngest;
   private readonly rest: BybitRestClient;
   private readonly connection: BybitConnection;
+  private readonly ownership: SymbolOwnership;
+  private readonly upstream: string;
   private readonly logger: Logger;
+  /** Trading symbols from instruments-info: what clients may request. */
+  private tradable: ReadonlySet<string> = new Set();
+  private instrumentsTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
   private readonly stopController = new AbortController();
   private watchdogTimer: NodeJS.Timeout | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
@@ -67,8 +83,20 @@ export class Worker {
     private readonly deps: WorkerDeps,
   ) {
     this.logger = deps.logger;
-    this.publisher = new ChannelPublisher(deps.bus, this.counters, this.logger.child({ component: 'publisher' }), () => this.onBusRecovered());
-    this.status = new StatusReporter(deps.bus, `bybit:${config.category}`, deps.simulated ?? false, this.logger.child({ component: 'status' }));
+    this.publisher = new ChannelPublisher(
+      deps.bus,
+      this.counters,
+      this.logger.child({ component: 'publisher' }),
+      () => this.onBusRecovered(),
+      (symbol) => this.ownership.holds(symbol),
+    );
+    this.upstream = `bybit:${config.category}`;
+    this.status = new StatusReporter(
+      deps.bus,
+      { upstream: this.upstream, worker: config.workerId, simulated: deps.simulated ?? false },
+      this.logger.child({ component: 'status' }),
+      () => this.ownership.symbols().length > 0,
+    );
     const context: IngestContext = {
       publisher: this.publisher,
       counters: this.counters,
@@ -97,13 +125,26 @@ export class Worker {
     );
     this.ingest = new MarketIngest(
       context,
-      {
-        symbols: config.symbols,
-        timeframes: config.timeframes,
-        orderBookDepth: config.orderBookDepth,
-        candleHistorySize: config.limits.candleHistorySize,
-      },
+      { timeframes: config.timeframes, orderBookDepth: config.orderBookDepth, candleHistorySize: config.limits.candleHistorySize },
       (topic) => this.connection.resync(topic),
+    );
+    this.ownership = new SymbolOwnership(
+      deps.bus.coordination,
+      {
+        workerId: config.workerId,
+        upstream: this.upstream,
+        configuredSymbols: config.symbols,
+        leaseTtlMs: config.leaseTtlMs,
+        maxSymbols: config.maxSymbols,
+        maxDynamicSymbols: config.maxDynamicSymbols,
+      },
+      {
+        acquired: (symbol, detail) => this.onSymbolAcquired(symbol, detail.previousHolder, detail.dynamic),
+        released: (symbol, reason) => this.onSymbolReleased(symbol, reason),
+        linkState: () => this.status.linkState() ?? 'connecting',
+        isTradable: (symbol) => this.tradable.has(symbol),
+      },
+      this.logger.child({ component: 'leases' }),
     );
   }
 
@@ -115,10 +156,11 @@ export class Worker {
   static async start(config: WorkerConfig, deps: WorkerDeps): Promise<Worker> {
     const worker = new Worker(config, deps);
     await worker.validateSymbols();
-    await worker.ingest.seedFromBus(deps.bus);
     worker.status.link('connecting');
-    worker.connection.setTopics(worker.ingest.topics());
+    // Connected even with no symbol leased: a standby worker takes a symbol over on an open socket.
     worker.connection.start();
+    await worker.ownership.start();
+    worker.instrumentsTimer = setInterval(() => void worker.refreshInstruments(), INSTRUMENTS_REFRESH_MS);
     worker.watchdogTimer = setInterval(() => worker.watchdog(), WATCHDOG_INTERVAL_MS);
     worker.statusTimer = setInterval(() => worker.logStatusLine(), config.statusIntervalS * 1000);
     worker.repairTimer = setInterval(() => worker.repairCandleHoles(), config.candleRepairIntervalMs);
@@ -142,21 +184,37 @@ export class Worker {
       reconnects: connection.reconnects,
       rejectedTopics: Object.fromEntries(this.connection.rejectedTopics()),
       channels,
+      symbols: this.ownership.symbols(),
     };
   }
 
-  /** Unsubscribes, closes the exchange socket, announces `stopped`. Idempotent. */
+  /**
+   * Stops publishing, unsubscribes, closes the exchange socket, then gives its
+   * leases up so another worker takes its symbols over at once. Announces
+   * `stopped`: for the whole link when it was the last worker, else for its
+   * channels only. Idempotent.
+   */
   stop(): Promise<WorkerStats> {
     this.stopped ??= (async () => {
+      this.stopping = true;
       this.stopController.abort();
       this.backfillController?.abort();
       clearInterval(this.watchdogTimer);
       clearInterval(this.statusTimer);
       clearInterval(this.repairTimer);
+      clearInterval(this.instrumentsTimer);
       await this.connection.stop();
-      this.status.link('stopped', 'worker shutting down');
+      const stats = this.stats();
+      const channels = stats.symbols.flatMap((symbol) => this.ingest.channelsOf(symbol));
+      const peers = await this.ownership.peers();
+      if (peers.length > 0) {
+        if (channels.length > 0) this.status.channels(channels, 'stopped', `worker ${this.config.workerId} shutting down; another worker takes these channels over`);
+      } else {
+        this.status.link('stopped', 'worker shutting down');
+      }
+      await this.ownership.stop();
       await this.status.flush();
-      return this.stats();
+      return stats;
     })();
     return this.stopped;
   }
@@ -167,6 +225,7 @@ export class Worker {
       try {
         const instruments = await this.rest.listInstruments();
         assertSymbolsTradable(instruments, this.config.symbols, this.config.category);
+        await this.adoptInstruments(instruments);
         this.logger.info({ symbols: this.config.symbols, instruments: instruments.size }, 'symbols validated against instruments-info');
         return;
       } catch (error) {
@@ -178,6 +237,54 @@ export class Worker {
         if (this.stopController.signal.aborted) throw new Error('stopped before the symbols could be validated');
       }
     }
+  }
+
+  /** Keeps the trading symbols, and shares them with gateways (which refuse a client's unknown symbol with them). */
+  private async adoptInstruments(instruments: ReadonlyMap<string, InstrumentInfo>): Promise<void> {
+    this.tradable = new Set([...instruments.values()].filter((info) => info.status === 'Trading').map((info) => info.symbol));
+    await this.publishInstruments();
+  }
+
+  private async publishInstruments(): Promise<void> {
+    await this.deps.bus.coordination.publishInstruments(this.upstream, [...this.tradable], INSTRUMENTS_TTL_MS).catch((error: unknown) => {
+      this.logger.warn({ err: (error as Error).message }, 'could not share the instrument list');
+    });
+  }
+
+  private async refreshInstruments(): Promise<void> {
+    try {
+      await this.adoptInstruments(await this.rest.listInstruments());
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'instrument list refresh failed; keeping the last one');
+    }
+  }
+
+  /** A symbol's lease is ours: seed it from the bus, subscribe it, and backfill it if the socket is already open. */
+  private async onSymbolAcquired(symbol: string, previousHolder: string | null, dynamic: boolean): Promise<void> {
+    await this.ingest.addSymbol(symbol, this.deps.bus);
+    const channels = this.ingest.channelsOf(symbol);
+    // Another worker may have continued these channels since this one last published them.
+    for (const channel of channels) this.deps.bus.forgetChannel(channel);
+    if (previousHolder !== null) {
+      this.status.channels(channels, 'connecting', `worker ${previousHolder} stopped streaming ${symbol}; worker ${this.config.workerId} takes it over`);
+    } else if (dynamic) {
+      this.status.channels(channels, 'connecting', `a client asked for ${symbol}; worker ${this.config.workerId} subscribes it upstream`);
+    }
+    this.connection.setTopics(this.ingest.topics());
+    if (this.connection.state !== 'open' || !this.backfillController) return;
+    const generation = this.generation;
+    this.ingest.prepareSymbol(symbol, generation);
+    this.ingest.backfillSymbol(symbol, this.rest, generation, this.backfillController.signal).catch((error: unknown) => {
+      this.logger.warn({ symbol, err: (error as Error).message }, 'backfill failed');
+    });
+  }
+
+  private onSymbolReleased(symbol: string, reason: ReleaseReason): void {
+    const channels = this.ingest.removeSymbol(symbol);
+    this.connection.setTopics(this.ingest.topics());
+    for (const channel of channels) this.deps.bus.forgetChannel(channel);
+    this.status.forget(channels);
+    if (reason === 'unwanted') this.status.channels(channels, 'stopped', `no client wanted ${symbol} for the linger period; upstream subscription released`);
   }
 
   private onSocketOpen(): void {
@@ -194,18 +301,21 @@ export class Worker {
   }
 
   private onData(topic: string, frame: Record<string, unknown>, receivedAtMs: number): void {
+    if (this.stopping) return;
     if (!this.liveOnThisSocket) {
       this.liveOnThisSocket = true;
       this.status.link('live');
     }
     const channel = this.ingest.channelOf(topic);
-    if (channel && this.status.channelState(channel) === 'stale') this.status.channel(channel, 'live');
+    const channelState = channel ? this.status.channelState(channel) : 'live';
+    if (channel && (channelState === 'stale' || channelState === 'connecting')) this.status.channel(channel, 'live');
     this.ingest.onFrame(topic, frame, receivedAtMs);
   }
 
   /** The bus takes publishes again after an outage; it may have lost everything it stored. */
   private onBusRecovered(): void {
     this.status.reannounce();
+    void this.publishInstruments();
     void this.ingest.restoreCandles(this.deps.bus);
   }
 
@@ -232,7 +342,7 @@ export class Worker {
         if (channel.startsWith('orderbook:')) this.connection.resync(topic);
       }
     }
-    if (this.ingest.books.some((book) => book.resyncOverdue(now, BOOK_RESYNC_TIMEOUT_MS))) {
+    if (this.ingest.resyncOverdue(now, BOOK_RESYNC_TIMEOUT_MS)) {
       this.logger.warn('order book resync produced no snapshot in time; reconnecting');
       this.connection.reconnect('resync-failed');
     }

@@ -229,7 +229,8 @@ export type UpstreamState = Static<typeof UpstreamStateSchema>;
 /**
  * Upstream health as the worker sees it, published on the `status` channel
  * whenever it changes: the whole link (no `channels`), or named channels that
- * went stale, are resyncing, or are live again.
+ * went stale, are resyncing, are being taken over by another worker
+ * (`connecting`), were released (`stopped`), or are live again.
  */
 export const StatusMessageSchema = Type.Object(
   {
@@ -239,6 +240,7 @@ export const StatusMessageSchema = Type.Object(
     channels: Type.Array(Channel, { description: 'Affected channels; empty means the whole upstream link' }),
     reason: Type.Optional(Type.String()),
     simulated: Type.Boolean({ description: 'true when the upstream is the tickstream simulator' }),
+    worker: Type.Optional(Type.String({ description: 'Id of the worker that sent it (several workers may share one upstream, each streaming its own symbols)' })),
     timestamp: IsoTime(),
   },
   { $id: 'StatusMessage', additionalProperties: false },

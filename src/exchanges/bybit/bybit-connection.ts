@@ -128,7 +128,10 @@ export class BybitConnection {
 
   /** Replaces the wanted topic set; the difference is (un)subscribed now if connected. */
   setTopics(topics: Iterable<string>): void {
-    this.sendAll(this.subscriptions.setDesired(topics));
+    const requests = this.subscriptions.setDesired(topics);
+    // Topics added to a quiet socket (a standby worker taking a symbol over): silence counts from now.
+    if (requests.some((request) => request.op === 'subscribe')) this.lastDataAtMs = Math.max(this.lastDataAtMs, Date.now());
+    this.sendAll(requests);
   }
 
   /** Unsubscribe + subscribe one topic to get a fresh snapshot (e.g. after a book gap). */
