@@ -78,8 +78,10 @@ export class WsEndpoints {
     // Relay changes only: a worker re-announcing its state (after a bus outage) is not news to clients.
     const relayed = new Map<string, string>();
     void options.hub.onStatus((status, data) => {
-      const key = `${status.upstream}|${status.channels.join(',')}`;
+      const key = `${status.upstream}|${status.worker ?? ''}|${status.channels.join(',')}`;
       if (relayed.get(key) === status.state) return;
+      // Worker ids change with every restart: the map is bounded, and forgetting only risks one repeated message.
+      if (relayed.size >= 10_000) relayed.clear();
       relayed.set(key, status.state);
       for (const session of this.sessions) session.onStatus(status, data);
     });
