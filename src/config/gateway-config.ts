@@ -63,6 +63,13 @@ export interface GatewayConfig {
   /** Folder of the built live page (WEB_ROOT; default dist/web of the package). */
   readonly webRoot: string | undefined;
   readonly logLevel: string;
+  /** Client-requested symbols (see docs/client-protocol.md). */
+  readonly dynamicSymbols: {
+    /** Across the deployment (MAX_DYNAMIC_SYMBOLS; 0: clients may only use configured symbols). */
+    readonly maxSymbols: number;
+    /** Kept streamed this long after the last subscriber leaves (DYNAMIC_SYMBOL_LINGER_S). */
+    readonly lingerMs: number;
+  };
 }
 
 export const GATEWAY_DEFAULTS = {
@@ -138,5 +145,9 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     channelStaleMs: readInteger(envValue(env, 'CHANNEL_STALE_MS'), WORKER_DEFAULTS.channelStaleMs, 100, 86_400_000),
     webRoot: env.WEB_ROOT || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
+    dynamicSymbols: {
+      maxSymbols: readInteger(envValue(env, 'MAX_DYNAMIC_SYMBOLS'), WORKER_DEFAULTS.maxDynamicSymbols, 0, 100),
+      lingerMs: 1000 * readInteger(envValue(env, 'DYNAMIC_SYMBOL_LINGER_S'), 60, 1, 86_400),
+    },
   });
 }

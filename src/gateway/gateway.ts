@@ -8,6 +8,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MarketBus } from '../bus/market-bus.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
+import { parseChannel } from '../schemas/index.js';
 import type { Logger } from '../shared/logger.js';
 import { registerApiDocs } from './api-docs.js';
 import { defaultWebRoot, registerWebPage } from './web-page.js';
@@ -15,6 +16,7 @@ import { ChannelHub } from './channel-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { ServedChannels } from './served-channels.js';
+import { SymbolDemand } from './symbol-demand.js';
 import { WsEndpoints } from './ws-endpoints.js';
 
 export interface GatewayDeps {
@@ -29,6 +31,7 @@ export class Gateway {
   private readonly hub: ChannelHub;
   private readonly metrics: GatewayMetrics;
   private readonly ws: WsEndpoints;
+  private readonly demand: SymbolDemand;
   private simulatedUpstream: boolean;
   private stopped: Promise<void> | undefined;
 
@@ -44,7 +47,14 @@ export class Gateway {
     this.metrics = new GatewayMetrics({ connections: () => this.ws.connectionCount, subscriptions: () => this.ws.subscriptionCount });
     this.hub = new ChannelHub(deps.bus, deps.logger.child({ component: 'hub' }), this.metrics);
     const served = new ServedChannels(deps.bus, config.symbols, config.timeframes);
+    this.demand = new SymbolDemand(
+      deps.bus.coordination,
+      { upstream: config.upstream, timeframes: config.timeframes, ...config.dynamicSymbols },
+      () => new Set(this.hub.channelInfo().flatMap((info) => (info.subscribers > 0 ? [parseChannel(info.channel)?.symbol ?? ''] : []))),
+      deps.logger.child({ component: 'demand' }),
+    );
     this.ws = new WsEndpoints({
+      demand: this.demand,
       hub: this.hub,
       bus: deps.bus,
       limits: config.limits,
@@ -80,6 +90,7 @@ export class Gateway {
     const latest = await this.bus.readLatestStatus(this.config.upstream).catch(() => null);
     if (latest?.simulated) this.simulatedUpstream = true;
     await this.app.listen({ host: this.config.host, port: this.config.port });
+    this.demand.start();
     const address = this.app.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
     return { host: this.config.host, port, url: `http://${this.config.host}:${port}` };
@@ -92,6 +103,7 @@ export class Gateway {
   /** Idempotent: 1001 to every client, then the HTTP server and bus subscriptions. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      this.demand.stop();
       await this.ws.stop();
       await this.app.close();
       await this.hub.close();

@@ -7,6 +7,7 @@ import { SUBSCRIPTION_TYPES, isTimeframe, type ChannelRef, type SubscriptionType
 import { channelName } from '../schemas/index.js';
 import type { ClientErrorCode } from './client-errors.js';
 import type { ServedChannels } from './served-channels.js';
+import type { DemandVerdict, SymbolDemand } from './symbol-demand.js';
 
 export interface RequestedChannel {
   readonly subscription: string;
@@ -18,7 +19,19 @@ export type ResolvedChannel = { readonly ok: true; readonly ref: ChannelRef } | 
 
 const SYMBOL = /^[A-Z0-9][A-Z0-9-]{0,29}$/;
 
-export async function resolveChannel(request: RequestedChannel, served: ServedChannels): Promise<ResolvedChannel> {
+const DEMAND_REFUSALS: Record<Exclude<DemandVerdict, 'accepted'>, (symbol: string) => { code: ClientErrorCode; message: string }> = {
+  disabled: (symbol) => ({ code: 'UNKNOWN_SYMBOL', message: `symbol ${symbol} is not served` }),
+  unlisted: (symbol) => ({ code: 'UNKNOWN_SYMBOL', message: `symbol ${symbol} is not listed on the exchange` }),
+  'no-instrument-list': (symbol) => ({ code: 'UNKNOWN_SYMBOL', message: `symbol ${symbol} is not served (no worker has shared the exchange's instrument list yet)` }),
+  limit: (symbol) => ({ code: 'SYMBOL_LIMIT', message: `symbol ${symbol} is not streamed and MAX_DYNAMIC_SYMBOLS client-requested symbols already are; try later` }),
+  unavailable: () => ({ code: 'UNAVAILABLE', message: 'the bus did not answer; retry later' }),
+};
+
+/**
+ * @param demand when given (a client subscribing), a symbol no worker streams
+ *   is requested from the workers if the exchange lists it.
+ */
+export async function resolveChannel(request: RequestedChannel, served: ServedChannels, demand?: SymbolDemand): Promise<ResolvedChannel> {
   const subscription = request.subscription as SubscriptionType;
   if (!SUBSCRIPTION_TYPES.includes(subscription)) {
     return { ok: false, code: 'UNKNOWN_SUBSCRIPTION', message: `unknown subscription ${JSON.stringify(request.subscription)}; one of ${SUBSCRIPTION_TYPES.join(', ')}` };
@@ -35,8 +48,10 @@ export async function resolveChannel(request: RequestedChannel, served: ServedCh
     ref = { subscription, symbol };
   }
   if (await served.has(channelName(ref))) return { ok: true, ref };
-  if (ref.subscription === 'candles' && (await served.hasSymbol(symbol))) {
-    return { ok: false, code: 'UNKNOWN_TIMEFRAME', message: `timeframe ${ref.timeframe} is not served for ${symbol}` };
-  }
-  return { ok: false, code: 'UNKNOWN_SYMBOL', message: `symbol ${symbol} is not served` };
+  const unservedTimeframe = { ok: false, code: 'UNKNOWN_TIMEFRAME', message: `timeframe ${ref.subscription === 'candles' ? ref.timeframe : ''} is not served for ${symbol}` } as const;
+  if (ref.subscription === 'candles' && (await served.hasSymbol(symbol))) return unservedTimeframe;
+  if (!demand) return { ok: false, code: 'UNKNOWN_SYMBOL', message: `symbol ${symbol} is not served` };
+  if (ref.subscription === 'candles' && !demand.timeframes.includes(ref.timeframe)) return unservedTimeframe;
+  const verdict = await demand.request(symbol);
+  return verdict === 'accepted' ? { ok: true, ref } : { ok: false, ...DEMAND_REFUSALS[verdict](symbol) };
 }

@@ -22,6 +22,7 @@ import { parseQueryInt } from './query-params.js';
 import { CLOSE_CODES } from './client-errors.js';
 import type { ServedChannels } from './served-channels.js';
 import { resolveChannel, type RequestedChannel } from './subscription-request.js';
+import type { SymbolDemand } from './symbol-demand.js';
 
 export const LIVE_PREFIX = '/api/v1/live';
 
@@ -29,6 +30,8 @@ const checkSubscription = TypeCompiler.Compile(WebSocketSubscriptionSchema);
 
 export interface WsEndpointOptions extends SessionDeps {
   readonly served: ServedChannels;
+  /** Asks the workers for a symbol a subscribing client wants and none streams. */
+  readonly demand: SymbolDemand;
   readonly heartbeatIntervalMs: number;
   readonly security: GatewaySecurity;
 }
@@ -194,7 +197,7 @@ export class WsEndpoints {
       session.close(CLOSE_CODES.BAD_REQUEST, 'invalid parameter');
       return;
     }
-    const resolved = await resolveChannel(request, this.options.served);
+    const resolved = await resolveChannel(request, this.options.served, this.options.demand);
     if (!resolved.ok) {
       session.sendError(resolved.code, resolved.message);
       session.close(CLOSE_CODES.BAD_REQUEST, resolved.code);
@@ -220,7 +223,7 @@ export class WsEndpoints {
   }
 
   private async onSubscriptionMessage(session: ClientSession, message: WebSocketSubscription): Promise<void> {
-    const resolved = await resolveChannel(message, this.options.served);
+    const resolved = await resolveChannel(message, this.options.served, message.type === 'subscribe' ? this.options.demand : undefined);
     if (!resolved.ok) {
       session.sendError(resolved.code, resolved.message);
       return;

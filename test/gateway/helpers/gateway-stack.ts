@@ -12,7 +12,7 @@ import { loadGatewayConfig } from '../../../src/config/gateway-config.js';
 import { Gateway } from '../../../src/gateway/gateway.js';
 import { Worker } from '../../../src/ingest/worker.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import type { BybitSimulator } from '../../../src/simulator/index.js';
+import type { BybitSimulator, SimulatorOptions } from '../../../src/simulator/index.js';
 import { deferCleanups } from '../../helpers/deferred-cleanup.js';
 import { TestRedisServer } from '../../helpers/redis-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -70,6 +70,7 @@ export interface GatewayStackOptions {
   readonly waitForData?: boolean;
   /** Start the (first) gateway before the worker, so it sees the worker's first status messages. */
   readonly gatewayFirst?: boolean;
+  readonly simulator?: Partial<SimulatorOptions>;
 }
 
 export function gatewayEnv(env: Record<string, string> = {}): Record<string, string> {
@@ -99,7 +100,7 @@ export async function waitForChannels(bus: MarketBus, channels: readonly string[
 export async function startGatewayStack(t: TestContext, options: GatewayStackOptions = {}): Promise<GatewayStack> {
   const defer = deferCleanups(t);
   const limits: BusLimits = { ...DEFAULT_BUS_LIMITS, ...options.busLimits };
-  const simulator = await startSimulator();
+  const simulator = await startSimulator(options.simulator);
   defer(() => simulator.close());
 
   let redis: TestRedisServer | undefined;
