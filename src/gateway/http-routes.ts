@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import { parseChannel, type StatusMessage } from '../schemas/index.js';
 import { isoNow } from '../shared/time.js';
 import type { ChannelHub } from './channel-hub.js';
+import type { WorkerRecord } from '../bus/coordination.js';
 import type { ServedChannels } from './served-channels.js';
 import { parseQueryInt } from './query-params.js';
 import { resolveChannel } from './subscription-request.js';
@@ -77,13 +78,16 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     let upstream: StatusMessage | null = null;
     let stale: string[] = [];
     let activeChannels = 0;
+    let workers: WorkerRecord[] = [];
     if (redis === 'connected' || redis === 'memory') {
       upstream = await bus.readLatestStatus(config.upstream).catch(() => null);
+      workers = (await bus.coordination.listWorkers().catch(() => [])).filter((worker) => worker.upstream === config.upstream);
       const channels = await bus.listChannels().catch(() => []);
       activeChannels = channels.filter((info) => now - info.lastPublishedAt <= config.channelStaleMs).length;
       stale = channels.filter((info) => now - info.lastPublishedAt > config.channelStaleMs && !info.channel.startsWith('trades:')).map((info) => info.channel);
     }
-    const upstreamState = upstream?.state ?? 'unknown';
+    // A worker that died cannot say so: its last status may still read live. No live worker means no upstream.
+    const upstreamState = workers.length === 0 ? 'no-worker' : (upstream?.state ?? 'unknown');
     const status: HealthStatus =
       redis !== 'connected' && redis !== 'memory' ? 'unhealthy' : upstreamState === 'live' && stale.length === 0 ? 'healthy' : 'degraded';
     void reply.code(status === 'unhealthy' ? 503 : 200);
@@ -93,6 +97,7 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
       active_channels: activeChannels,
       timestamp: isoNow(),
       upstream: { name: config.upstream, state: upstreamState, since: upstream?.timestamp ?? null, reason: upstream?.reason ?? null },
+      workers: workers.map((worker) => ({ id: worker.id, host: worker.host, pid: worker.pid, link: worker.link, symbols: worker.symbols })),
       stale_channels: stale,
       connections: deps.ws.connectionCount,
       simulated: deps.simulated(),

@@ -115,9 +115,16 @@ export class SymbolOwnership {
   }
 
   private async roundOnce(): Promise<void> {
-    await this.renew();
-    if (this.stopped) return;
-    await this.heartbeat();
+    try {
+      await this.renew();
+      if (!this.stopped) await this.acquireWanted();
+    } finally {
+      // Recorded after the leases changed, so the registry names what this worker streams now.
+      if (!this.stopped) await this.heartbeat();
+    }
+  }
+
+  private async acquireWanted(): Promise<void> {
     const demanded = await this.demandedSymbols();
     for (const [symbol, held] of this.held) {
       if (held.dynamic && !demanded.includes(symbol)) await this.release(symbol, 'unwanted');

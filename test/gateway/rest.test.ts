@@ -94,6 +94,7 @@ describe('gateway REST', () => {
   it('GET /health with the memory bus: 200 healthy, redis "memory", active channels, upstream live', async (t) => {
     const stack = await startGatewayStack(t);
     await waitFor('upstream live', async () => (await stack.bus.readLatestStatus('bybit:linear'))?.state === 'live', 10_000);
+    await waitFor('the worker registered live', async () => (await stack.bus.coordination.listWorkers())[0]?.link === 'live', 10_000);
     const client = await TestClient.connect(`${stack.ws}/ws/ticker/BTCUSDT`);
     stack.defer(() => client.close());
     await client.next((m) => m.type === 'subscribed');
@@ -109,6 +110,15 @@ describe('gateway REST', () => {
     assert.match(upstream.since as string, ISO);
     assert.deepEqual(body.stale_channels, []);
     assert.equal(body.connections, 1);
+    const workers = body.workers as { pid: number; link: string; symbols: string[] }[];
+    assert.deepEqual(workers.map((worker) => [worker.pid, worker.link, worker.symbols]), [[process.pid, 'live', ['BTCUSDT', 'ETHUSDT']]]);
+
+    // With no worker alive, a last "live" status is not believed.
+    await stack.worker.stop();
+    const after = await getJson(`${stack.http}/health`);
+    assert.equal(after.body.status, 'degraded');
+    assert.equal((after.body.upstream as Record<string, unknown>).state, 'no-worker');
+    assert.deepEqual(after.body.workers, []);
   });
 
   it('GET /health with Redis: healthy; 503 unhealthy while Redis is down; healthy again once it is back', async (t) => {

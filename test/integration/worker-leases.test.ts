@@ -42,7 +42,7 @@ describe('workers sharing the upstream through leases', () => {
     const workers = new Map<string, Worker>();
     let readBus: MarketBus | undefined;
     for (const id of ['worker-a', 'worker-b']) {
-      const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '1500' } });
+      const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '3000' } });
       const bus = createRedisBus({ url: config.redisUrl, prefix: '', limits: config.limits, logger: silentLogger() });
       defer(() => bus.close());
       readBus ??= bus;
@@ -76,7 +76,7 @@ describe('workers sharing the upstream through leases', () => {
     assert.ok(stopped?.channels.includes('candles:BTCUSDT:1'), `the stopping worker names its channels: ${JSON.stringify(statuses)}`);
     const takeover = statuses.find((status) => status.worker === takerId && status.state === 'connecting');
     assert.ok(takeover?.channels.includes('candles:BTCUSDT:1'), 'the taker announces the takeover');
-    assert.match(takeover.reason ?? '', new RegExp(`worker ${ownerId} stopped streaming BTCUSDT`));
+    assert.match(takeover?.reason ?? '', new RegExp(`worker ${ownerId} stopped streaming BTCUSDT`));
     assert.ok(statuses.some((status) => status.worker === takerId && status.state === 'live' && status.channels.includes('candles:BTCUSDT:1')), 'then live');
     assert.equal(statuses.filter((status) => status.channels.length === 0 && status.state === 'stopped').length, 0, 'the link is not declared stopped while a worker remains');
 
@@ -100,7 +100,7 @@ describe('workers sharing the upstream through leases', () => {
     const observer = await ChannelObserver.start(redis.url);
     defer(() => observer.close());
     const start = async (id: string) => {
-      const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '1500' } });
+      const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '3000' } });
       const bus = createRedisBus({ url: config.redisUrl, prefix: '', limits: config.limits, logger: silentLogger() });
       defer(() => bus.close());
       const worker = await Worker.start(config, { bus, logger: silentLogger(), simulated: true, marketNow: () => simulator.virtualTimeMs });
