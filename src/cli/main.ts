@@ -3,9 +3,13 @@
  * The `tickstream` command: one binary, a subcommand per process role.
  * @module
  */
+import { runDownCommand } from './down-command.js';
 import { runGatewayCommand } from './gateway-command.js';
 import { runSimulateCommand } from './simulate-command.js';
 import { runDemoCommand, runStartCommand } from './stack-command.js';
+import { runStatusCommand } from './status-command.js';
+import { runSuperviseCommand } from './supervise-command.js';
+import { runUpCommand } from './up-command.js';
 import { runWorkerCommand } from './worker-command.js';
 
 const USAGE = `Usage: tickstream <command> [options]
@@ -20,6 +24,13 @@ Commands:
   demo       start, fed by the built-in simulator: everything works offline
   simulate   Run the Bybit v5-compatible simulator (WebSocket + REST)
              --port 9100  --host 127.0.0.1  --seed 1  --time-scale 1  --replay frames.jsonl
+  up         Run the stack in the background: Redis (if none answers at a loopback REDIS_URL),
+             worker(s) and gateways on PORT, PORT+1, ... under a supervisor that restarts them
+             --gateways 1  --workers 1  --simulator  --run-dir .tickstream  --timeout 30
+  status     One line per component of that stack; exit 0 only when all are up
+             --run-dir .tickstream
+  down       Stop that stack: gateways, workers, simulator, then Redis if up started it
+             --run-dir .tickstream
   help       Show this text
 
 Environment variables are listed in the README.`;
@@ -30,6 +41,11 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   start: runStartCommand,
   demo: runDemoCommand,
   simulate: runSimulateCommand,
+  up: runUpCommand,
+  status: runStatusCommand,
+  down: runDownCommand,
+  // Internal: the detached process `up` starts; not in the usage text.
+  supervise: runSuperviseCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
