@@ -61,7 +61,14 @@ export class ChannelCursor {
   /** Starts the stream: a snapshot, or (with `since`) only what the client missed. */
   async start(since?: number): Promise<void> {
     if (since !== undefined) {
-      const history = await this.io.readHistory(since);
+      let history: ChannelHistory;
+      try {
+        history = await this.io.readHistory(since);
+      } catch (error) {
+        // As for a snapshot read: tell the client (UNAVAILABLE) rather than leave it subscribed to nothing.
+        this.failWith(`history unavailable: ${(error as Error).message}`);
+        return;
+      }
       if (this.isClosed()) return;
       if (history.complete && since <= history.seq) {
         for (const payload of history.payloads) this.io.send(payload);

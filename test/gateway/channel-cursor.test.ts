@@ -104,6 +104,16 @@ describe('ChannelCursor', () => {
     assert.deepEqual(future.sent.map((m) => [m.type, m.reset]), [['snapshot', true]]);
   });
 
+  it('a resume whose history cannot be read (bus down) fails the cursor, so the client hears of it', async () => {
+    const io = new FakeIo();
+    io.readHistory = () => Promise.reject(new Error('redis commands connection is down'));
+    const cursor = new ChannelCursor('ticker:BTCUSDT', io, 100);
+    await cursor.start(5);
+    assert.deepEqual(io.failures, ['history unavailable: redis commands connection is down']);
+    cursor.deliver(6, update(6));
+    assert.deepEqual(io.sent, [], 'nothing sent after the failure');
+  });
+
   it('gives up (and says so) on a channel that keeps losing updates', async () => {
     const io = new FakeIo();
     const cursor = new ChannelCursor('ticker:BTCUSDT', io, 100);
