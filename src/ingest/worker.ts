@@ -12,6 +12,7 @@ import type { MarketBus } from '../bus/market-bus.js';
 import type { WorkerConfig } from '../config/worker-config.js';
 import { bybitWsEndpoint } from '../config/worker-config.js';
 import { BybitConnection, type BybitConnectionStats } from '../exchanges/bybit/bybit-connection.js';
+import { ExchangeClock } from '../exchanges/bybit/exchange-clock.js';
 import { assertSymbolsTradable, BybitRestClient, BybitRestError, UnknownSymbolError, type InstrumentInfo } from '../exchanges/bybit/bybit-rest-client.js';
 import { Backoff } from '../shared/backoff.js';
 import type { Logger } from '../shared/logger.js';
@@ -30,8 +31,8 @@ export interface WorkerDeps {
   readonly simulated?: boolean;
   /**
    * The exchange's clock, for candle decisions (which REST candle is still
-   * open, how far back a cold start reaches). Default Date.now; tests pass a
-   * simulator's accelerated clock.
+   * open, how far back a cold start reaches). Default: the exchange's own
+   * timestamps (exchange-clock.ts); tests may pass a simulator's clock.
    */
   readonly marketNow?: () => number;
 }
@@ -55,6 +56,8 @@ const INSTRUMENTS_TTL_MS = 3 * INSTRUMENTS_REFRESH_MS;
 
 export class Worker {
   private readonly counters = new IngestCounters();
+  /** The exchange's time, from REST answers and frame timestamps: candle decisions follow it, not the local clock. */
+  private readonly clock = new ExchangeClock();
   private readonly publisher: ChannelPublisher;
   private readonly status: StatusReporter;
   private readonly ingest: MarketIngest;
@@ -102,9 +105,9 @@ export class Worker {
       counters: this.counters,
       status: this.status,
       logger: this.logger.child({ component: 'ingest' }),
-      now: deps.marketNow ?? Date.now,
+      now: deps.marketNow ?? (() => this.clock.now()),
     };
-    this.rest = new BybitRestClient({ baseUrl: config.bybitRestUrl, category: config.category, logger: this.logger.child({ component: 'rest' }) });
+    this.rest = new BybitRestClient({ baseUrl: config.bybitRestUrl, category: config.category, clock: this.clock, logger: this.logger.child({ component: 'rest' }) });
     this.connection = new BybitConnection(
       { url: bybitWsEndpoint(config), timings: config.link, logger: this.logger.child({ component: 'bybit' }) },
       {
@@ -274,9 +277,12 @@ export class Worker {
     if (this.connection.state !== 'open' || !this.backfillController) return;
     const generation = this.generation;
     this.ingest.prepareSymbol(symbol, generation);
-    this.ingest.backfillSymbol(symbol, this.rest, generation, this.backfillController.signal).catch((error: unknown) => {
-      this.logger.warn({ symbol, err: (error as Error).message }, 'backfill failed');
-    });
+    const signal = this.backfillController.signal;
+    this.syncClock()
+      .then(() => this.ingest.backfillSymbol(symbol, this.rest, generation, signal))
+      .catch((error: unknown) => {
+        this.logger.warn({ symbol, err: (error as Error).message }, 'backfill failed');
+      });
   }
 
   private onSymbolReleased(symbol: string, reason: ReleaseReason): void {
@@ -295,13 +301,16 @@ export class Worker {
     this.backfillController?.abort();
     const controller = new AbortController();
     this.backfillController = controller;
-    this.ingest.backfill(this.rest, generation, controller.signal).catch((error: unknown) => {
-      this.logger.warn({ err: (error as Error).message }, 'backfill failed');
-    });
+    this.syncClock()
+      .then(() => this.ingest.backfill(this.rest, generation, controller.signal))
+      .catch((error: unknown) => {
+        this.logger.warn({ err: (error as Error).message }, 'backfill failed');
+      });
   }
 
   private onData(topic: string, frame: Record<string, unknown>, receivedAtMs: number): void {
     if (this.stopping) return;
+    this.clock.observe(frame.ts, receivedAtMs);
     if (!this.liveOnThisSocket) {
       this.liveOnThisSocket = true;
       this.status.link('live');
@@ -319,12 +328,19 @@ export class Worker {
     void this.ingest.restoreCandles(this.deps.bus);
   }
 
+  /** Reads the exchange's time right before a backfill decides where its window ends (best effort: the last sample else). */
+  private async syncClock(): Promise<void> {
+    await this.rest.syncClock().catch((error: unknown) => {
+      this.logger.debug({ err: (error as Error).message }, 'exchange time unavailable; using the last known offset');
+    });
+  }
+
   /** Candle holes a failed backfill left open are retried until REST answers. */
   private repairCandleHoles(): void {
     if (this.repairing || this.connection.state !== 'open') return;
     this.repairing = true;
-    this.ingest
-      .repairCandles(this.rest, this.stopController.signal)
+    this.syncClock()
+      .then(() => this.ingest.repairCandles(this.rest, this.stopController.signal))
       .finally(() => (this.repairing = false))
       .catch(() => undefined);
   }

@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import type { StatusMessage } from '../../src/schemas/index.js';
 import { waitFor } from '../helpers/wait-for.js';
 import {
-  CLI_CLOCK_TODO,
   RecordingClient,
   assertCandlesHeldWithoutHole,
   assertNoSilentHole,
@@ -76,7 +75,7 @@ async function assertRecovered(t: TestContext, observed: Observed, resumedFrom: 
   assert.equal(client.states.length, statesBefore, 'the client socket to the gateway stayed up');
   assert.deepEqual(client.errors, [], 'no error message on any channel');
   for (const [channel, log] of client.logs) assertNoSilentHole(channel, log);
-  await t.test('no hole in the confirmed candles held (received, plus REST after recovery)', { todo: CLI_CLOCK_TODO }, () =>
+  await t.test('no hole in the confirmed candles held (received, plus REST after recovery)', () =>
     assertCandlesHeldWithoutHole(client, stack.gateways[0]!.api, from),
   );
 }

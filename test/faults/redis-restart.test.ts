@@ -17,7 +17,6 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { delay, waitFor } from '../helpers/wait-for.js';
 import {
-  CLI_CLOCK_TODO,
   RecordingClient,
   assertCandlesHeldWithoutHole,
   assertNoSilentHole,
@@ -78,7 +77,7 @@ describe('fault: Redis killed and restarted under simulate + worker + 2 gateways
     assert.deepEqual(client.statuses.filter((status) => status.state !== 'live'), [], 'no status but live (the bus is not the upstream)');
     for (const [channel, log] of client.logs) assertNoSilentHole(channel, log);
 
-    await t.test('no hole in the confirmed candles held (received, plus REST after recovery)', { todo: CLI_CLOCK_TODO }, () =>
+    await t.test('no hole in the confirmed candles held (received, plus REST after recovery)', () =>
       assertCandlesHeldWithoutHole(client, stack.gateways[0]!.api, from),
     );
   });

@@ -10,6 +10,7 @@
  * @module
  */
 import type { CandleData, Category, Timeframe, TradeData } from '../../schemas/index.js';
+import type { ExchangeClock } from './exchange-clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { sleep } from '../../shared/time.js';
 import { restKlineRowToCandle, restTradeToTradeData, timeframeToMs, type BybitRestTradeRow } from './bybit-mappers.js';
@@ -45,12 +46,16 @@ export interface BybitRestClientOptions {
   /** instruments-info page size (default and Bybit maximum 1000). */
   readonly instrumentsPageSize?: number;
   readonly logger?: Logger;
+  /** Set from every response's `time` (the exchange's clock). */
+  readonly clock?: ExchangeClock;
 }
 
 interface Envelope<T> {
   retCode: number;
   retMsg: string;
   result: T;
+  /** The exchange's time when it answered, ms. */
+  time?: number;
 }
 
 /** Kline pages are 1000 rows; a backfill longer than this many pages is cut (and logged). */
@@ -72,6 +77,11 @@ export class BybitRestClient {
   constructor(private readonly options: BybitRestClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.attempts = options.attempts ?? 3;
+  }
+
+  /** Asks the exchange for its time (GET /v5/market/time); the answer sets `options.clock`. */
+  async syncClock(): Promise<void> {
+    await this.get<unknown>('/v5/market/time', {});
   }
 
   /** Every instrument of the category, following nextPageCursor. */
@@ -193,6 +203,7 @@ export class BybitRestClient {
     } catch {
       throw new BybitRestError('BYBIT_REST_HTTP', `GET ${redact(url)}: response is not JSON`);
     }
+    this.options.clock?.observe(body.time);
     if (body.retCode !== 0) {
       throw new BybitRestError('BYBIT_REST_API', `GET ${redact(url)}: retCode ${body.retCode} ${body.retMsg}`, {
         retCode: body.retCode,
