@@ -29,6 +29,8 @@ export const CLOSE_CODES = {
   GOING_AWAY: 1001,
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
+  /** A path endpoint whose channel could not be served (the bus is down): reconnect with `since`. */
+  TRY_AGAIN_LATER: 1013,
   /** The token expired while the socket was open. */
   UNAUTHORIZED: 4401,
   /** A path endpoint whose request cannot be served (unknown symbol or timeframe, bad parameter). */

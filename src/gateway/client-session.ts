@@ -82,8 +82,8 @@ export class ClientSession implements ChannelListener {
         whenDrained: (callback) => this.whenDrained(callback),
         dropped: (reason) => this.deps.metrics.droppedUpdates.inc({ reason }),
         fail: (reason) => {
-          this.sendError('UNAVAILABLE', `${channel}: ${reason}`, channel);
           this.dropCursor(channel);
+          this.unavailable(channel, `${channel}: ${reason}`, options.nameChannel);
         },
       },
       this.deps.limits.maxPendingUpdates,
@@ -93,7 +93,7 @@ export class ClientSession implements ChannelListener {
       await this.deps.hub.attach(channel, this);
     } catch (error) {
       this.cursors.delete(channel);
-      this.sendError('UNAVAILABLE', `cannot subscribe to ${channel}: ${(error as Error).message}`, channel);
+      this.unavailable(channel, `cannot subscribe to ${channel}: ${(error as Error).message}`, options.nameChannel);
       return;
     }
     if (this.closed || this.cursors.get(channel) !== cursor) return;
@@ -145,6 +145,16 @@ export class ClientSession implements ChannelListener {
     this.deps.metrics.messagesOut.inc();
     // Every message is JSON text: a Buffer would otherwise go out as a binary frame (a Blob in browsers).
     this.socket.send(data, { binary: false });
+  }
+
+  /**
+   * The bus could not serve a channel. On /ws the client may subscribe again; a
+   * path endpoint is its one channel, and an open socket carrying nothing would
+   * look healthy, so it is closed (1013) for the client to reconnect with `since`.
+   */
+  private unavailable(channel: string, message: string, multiplexed: boolean): void {
+    this.sendError('UNAVAILABLE', message, channel);
+    if (!multiplexed) this.close(CLOSE_CODES.TRY_AGAIN_LATER, 'bus unavailable; reconnect with since');
   }
 
   close(code: number, reason: string): void {

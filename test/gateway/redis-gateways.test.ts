@@ -94,4 +94,17 @@ describe('gateways on Redis', () => {
     assertNoSilentHole('orderbook:BTCUSDT', client.all(dataOf('orderbook:BTCUSDT')));
     assertNoSilentHole('ticker:BTCUSDT', client.all(dataOf('ticker:BTCUSDT')));
   });
+
+  it('a path endpoint the bus cannot serve (Redis down) answers UNAVAILABLE and closes 1013, so its client reconnects', async (t) => {
+    const stack = await startGatewayStack(t, { redis: true });
+    await stack.redis!.kill();
+    await waitFor('the gateway sees Redis down', async () => (await getJson(`${stack.http}/health`)).status === 503, 10_000);
+    for (const query of ['', '?since=5']) {
+      const client = await TestClient.connect(`${stack.ws}/ws/ticker/BTCUSDT${query}`);
+      stack.defer(() => client.close());
+      const error = await client.next((message) => message.type === 'error', 10_000, 'the error');
+      assert.equal(error.code, 'UNAVAILABLE');
+      assert.equal((await client.expectClose(10_000)).code, 1013, `path endpoint${query}`);
+    }
+  });
 });
