@@ -16,6 +16,7 @@ import { ChannelHub } from './channel-hub.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { ServedChannels } from './served-channels.js';
+import { BusWatch } from './bus-watch.js';
 import { SymbolDemand } from './symbol-demand.js';
 import { WsEndpoints } from './ws-endpoints.js';
 
@@ -32,6 +33,7 @@ export class Gateway {
   private readonly metrics: GatewayMetrics;
   private readonly ws: WsEndpoints;
   private readonly demand: SymbolDemand;
+  private readonly busWatch: BusWatch;
   private simulatedUpstream: boolean;
   private stopped: Promise<void> | undefined;
 
@@ -65,6 +67,10 @@ export class Gateway {
       security: config.security,
       metrics: this.metrics,
     });
+    this.busWatch = new BusWatch(deps.bus, simulated, (status) => {
+      deps.logger.warn({ state: status.state }, status.reason);
+      this.ws.broadcastStatus(status);
+    });
     void this.hub.onStatus((status) => {
       if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;
     });
@@ -91,6 +97,7 @@ export class Gateway {
     if (latest?.simulated) this.simulatedUpstream = true;
     await this.app.listen({ host: this.config.host, port: this.config.port });
     this.demand.start();
+    this.busWatch.start();
     const address = this.app.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
     return { host: this.config.host, port, url: `http://${this.config.host}:${port}` };
@@ -104,6 +111,7 @@ export class Gateway {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.demand.stop();
+      this.busWatch.stop();
       await this.ws.stop();
       await this.app.close();
       await this.hub.close();

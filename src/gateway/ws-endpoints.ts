@@ -14,7 +14,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { GatewaySecurity } from '../config/gateway-config.js';
 import { ConnectionLimits, MessageRateLimiter } from './connection-limits.js';
 import { BEARER_PROTOCOL, TokenVerifier } from './token-verifier.js';
-import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type WebSocketSubscription } from '../schemas/index.js';
+import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type StatusMessage, type WebSocketSubscription } from '../schemas/index.js';
 import { rawDataText } from '../shared/raw-data.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
@@ -88,6 +88,12 @@ export class WsEndpoints {
       relayed.set(key, status.state);
       for (const session of this.sessions) session.onStatus(status, data);
     });
+  }
+
+  /** A status message of the gateway's own (e.g. its bus lost), to every client. */
+  broadcastStatus(status: StatusMessage): void {
+    const data = Buffer.from(JSON.stringify(status));
+    for (const session of this.sessions) session.onStatus(status, data);
   }
 
   get connectionCount(): number {

@@ -3,9 +3,10 @@
  * (simulate, worker, two gateways) and restarted empty on the same port a few
  * seconds later, observed from the browser-side client library.
  *
- * What the gateway sends its clients on a bus outage (src/gateway): nothing of
- * its own while Redis is down (sockets and heartbeats stay up; /health says
- * `unhealthy`, `redis: disconnected`, HTTP 503). Once Redis is back, a channel
+ * What the gateway sends its clients on a bus outage (src/gateway): a status
+ * message of its own (`upstream: "redis"`, `disconnected`) while Redis is down
+ * (sockets and heartbeats stay up; /health says `unhealthy`,
+ * `redis: disconnected`, HTTP 503), and `live` once it is back. Then a channel
  * whose seq jumped (publishes failed during the outage) and whose history the
  * restart emptied is restarted with a snapshot marked `reset`; a channel the
  * worker continues without a hole just goes on. A status message comes only if
@@ -74,7 +75,9 @@ describe('fault: Redis killed and restarted under simulate + worker + 2 gateways
     assert.ok(stack.gateways.every((gateway) => /redis reconnected/.test(gateway.process.output())), 'each gateway logged its Redis reconnect');
     assert.equal(client.states.length, statesBefore, `the client socket survived the outage (states: ${JSON.stringify(client.states.slice(statesBefore))})`);
     assert.deepEqual(client.errors.filter((error) => (error as { code?: string }).code !== 'UNAVAILABLE'), [], 'no error but UNAVAILABLE');
-    assert.deepEqual(client.statuses.filter((status) => status.state !== 'live'), [], 'no status but live (the bus is not the upstream)');
+    const busStatuses = client.statuses.filter((status) => status.upstream === 'redis').map((status) => status.state);
+    assert.deepEqual(busStatuses, ['disconnected', 'live'], 'the gateway told the client it lost Redis, then that it is back');
+    assert.deepEqual(client.statuses.filter((status) => status.upstream !== 'redis' && status.state !== 'live'), [], 'the worker says nothing but live');
     for (const [channel, log] of client.logs) assertNoSilentHole(channel, log);
 
     await t.test('no hole in the confirmed candles held (received, plus REST after recovery)', () =>

@@ -91,6 +91,9 @@ describe('gateways on Redis', () => {
     await client.receivedAfter(mark, dataOf('orderbook:BTCUSDT'), 10, 15_000);
     await client.receivedAfter(mark, dataOf('ticker:BTCUSDT'), 3, 10_000);
     assert.ok(client.isOpen);
+    // The gateway told its client it lost Redis, then that it has it back.
+    const busStatus = client.all((message) => message.type === 'status' && message.upstream === 'redis').map((message) => message.state);
+    assert.deepEqual(busStatus, ['disconnected', 'live']);
     assertNoSilentHole('orderbook:BTCUSDT', client.all(dataOf('orderbook:BTCUSDT')));
     assertNoSilentHole('ticker:BTCUSDT', client.all(dataOf('ticker:BTCUSDT')));
   });
