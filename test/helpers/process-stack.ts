@@ -1,7 +1,7 @@
 /**
  * The whole system as separate `tickstream` processes for fault tests: a
  * private redis-server, `tickstream simulate` (faults over its HTTP control),
- * `tickstream worker` and any number of `tickstream gateway`s, with short link
+ * one or more `tickstream worker`s and any number of `tickstream gateway`s, with short link
  * timings from the same env vars an operator would set. Clients are the
  * browser-side GatewayClient (web/src) over Node's `ws`, recorded per channel.
  * Every process is killed (SIGKILL) in the test's `after` hook, also on failure.
@@ -40,39 +40,47 @@ export interface ProcessStack {
   readonly defer: (cleanup: () => unknown) => void;
   readonly redis: TestRedisServer;
   readonly simulator: CliProcess;
+  /** The first worker (the only one unless `workers` was given). */
   readonly worker: CliProcess;
+  /** Every worker, `WORKER_ID` worker-1, worker-2, ... in order. */
+  readonly workers: readonly CliProcess[];
   readonly gateways: readonly GatewayProcess[];
   /** POST /__simulator/faults with `{action, ...body}`. */
   fault(action: string, body?: Record<string, unknown>): Promise<unknown>;
   /** The tickstream processes that have exited (none should, unless a test kills one). */
   exited(): CliProcess[];
-  /** The worker's log lines matching `pattern` (the last 40), for failure messages. */
+  /** The workers' log lines matching `pattern` (the last 40 of each, prefixed with the worker id), for failure messages. */
   workerLines(pattern: RegExp): string;
 }
 
 export interface ProcessStackOptions {
   readonly gateways?: number;
+  /** Worker processes (default 1), sharing the symbol through leases: only one streams it. */
+  readonly workers?: number;
   readonly workerEnv?: Record<string, string>;
   readonly gatewayEnv?: Record<string, string>;
 }
 
-/** simulate (60x market clock: a 1 m candle per second) + worker + gateways on a private Redis. */
+/** simulate (60x market clock: a 1 m candle per second) + workers + gateways on a private Redis. */
 export async function startProcessStack(t: TestContext, options: ProcessStackOptions = {}): Promise<ProcessStack> {
   const defer = deferCleanups(t);
   const redis = await TestRedisServer.start();
   defer(() => redis.stop());
   const { process: simulator, wsUrl, restUrl } = await startSimulatorProcess(['--time-scale', '60', '--symbols', SYMBOL]);
   defer(killOnExit(simulator));
-  const worker = runCli(['worker', '--symbols', SYMBOL, '--timeframes', '1,5'], {
-    ...FAST_LINK_ENV,
-    LOG_LEVEL: 'info',
-    BYBIT_WS_URL: wsUrl,
-    BYBIT_REST_URL: restUrl,
-    REDIS_URL: redis.url,
-    TICKSTREAM_SIMULATED: '1',
-    ...options.workerEnv,
-  });
-  defer(killOnExit(worker));
+  const workers = Array.from({ length: options.workers ?? 1 }, (_, index) =>
+    runCli(['worker', '--symbols', SYMBOL, '--timeframes', '1,5'], {
+      ...FAST_LINK_ENV,
+      LOG_LEVEL: 'info',
+      BYBIT_WS_URL: wsUrl,
+      BYBIT_REST_URL: restUrl,
+      REDIS_URL: redis.url,
+      TICKSTREAM_SIMULATED: '1',
+      WORKER_ID: `worker-${index + 1}`,
+      ...options.workerEnv,
+    }),
+  );
+  for (const worker of workers) defer(killOnExit(worker));
   const gatewayProcesses = Array.from({ length: options.gateways ?? 1 }, () =>
     runCli(['gateway', '--port', '0', '--symbols', SYMBOL, '--timeframes', '1,5'], {
       LOG_LEVEL: 'info',
@@ -89,13 +97,18 @@ export async function startProcessStack(t: TestContext, options: ProcessStackOpt
       return { process, api: `${base}/api/v1/live`, ws: `${base.replace('http', 'ws')}/api/v1/live/ws` };
     }),
   );
-  await worker.waitForOutput(/"topic":"orderbook\.50\.BTCUSDT".*subscription active/, 20_000);
-  const all = [simulator, worker, ...gatewayProcesses];
+  // Only the lease holder subscribes the symbol upstream: whichever worker that is.
+  const subscribed = /"topic":"orderbook\.50\.BTCUSDT".*subscription active/;
+  await waitFor('a worker has the symbol subscribed upstream', () => workers.some((worker) => subscribed.test(worker.output())), 20_000).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}\n${workers.map((worker, index) => `worker-${index + 1}:\n${worker.output().slice(-2000)}`).join('\n')}`);
+  });
+  const all = [simulator, ...workers, ...gatewayProcesses];
   return {
     defer,
     redis,
     simulator,
-    worker,
+    worker: workers[0]!,
+    workers,
     gateways,
     async fault(action, body = {}) {
       const response = await fetch(`${restUrl}/__simulator/faults`, { method: 'POST', body: JSON.stringify({ action, ...body }), signal: AbortSignal.timeout(5_000) });
@@ -104,12 +117,15 @@ export async function startProcessStack(t: TestContext, options: ProcessStackOpt
     },
     exited: () => all.filter((process) => process.child.exitCode !== null || process.child.signalCode !== null),
     workerLines: (pattern) =>
-      worker
-        .output()
-        .split('\n')
-        .filter((line) => pattern.test(line))
-        .slice(-40)
-        .map((line) => line.slice(0, 400))
+      workers
+        .flatMap((worker, index) =>
+          worker
+            .output()
+            .split('\n')
+            .filter((line) => pattern.test(line))
+            .slice(-40)
+            .map((line) => `${workers.length > 1 ? `[worker-${index + 1}] ` : ''}${line.slice(0, 400)}`),
+        )
         .join('\n'),
   };
 }
@@ -133,6 +149,8 @@ export interface ChannelLog {
   readonly updates: MarketUpdate[];
   /** Snapshots and updates interleaved, in delivery order. */
   readonly events: ({ kind: 'snapshot'; snapshot: ChannelSnapshot } | { kind: 'update'; update: MarketUpdate })[];
+  /** Status messages concerning the channel (its own or the link's), each with how many updates came before it. */
+  readonly statuses: { status: StatusMessage; afterUpdates: number }[];
 }
 
 /** A GatewayClient (Node's `ws` as the browser WebSocket) subscribed to `channels`, recording all it delivers. */
@@ -148,7 +166,7 @@ export class RecordingClient {
     this.client = new GatewayClient({ reconnectBaseMs: 100, reconnectMaxMs: 400, silenceTimeoutMs: 3_000, ...options, WebSocket: WebSocket as unknown as WebSocketConstructor });
     this.client.onStateChange((change) => this.states.push(change));
     for (const request of channels) {
-      const log: ChannelLog = { snapshots: [], updates: [], events: [] };
+      const log: ChannelLog = { snapshots: [], updates: [], events: [], statuses: [] };
       this.logs.set(channelOf(request), log);
       this.client.subscribe(request, {
         onSnapshot: (snapshot) => {
@@ -160,6 +178,7 @@ export class RecordingClient {
           log.events.push({ kind: 'update', update });
         },
         onStatus: (status) => {
+          log.statuses.push({ status, afterUpdates: log.updates.length });
           if (!this.statuses.includes(status)) this.statuses.push(status);
         },
         onError: (error) => this.errors.push(error),
@@ -187,8 +206,8 @@ export class RecordingClient {
   /**
    * Waits until every candles channel has had a candle confirmed by a live
    * update, and returns, per channel, the start of the newest one: a point from
-   * which the candles held must have no hole (history before the first live
-   * candle may have one: see CLI_CLOCK_TODO).
+   * which the candles held must have no hole (the checks start there: what
+   * happened before the test's fault is not its subject).
    */
   async liveConfirmedCandles(timeoutMs: number): Promise<Map<string, number>> {
     const channels = [...this.logs.keys()].filter((channel) => channel.startsWith('candles:'));
@@ -287,18 +306,6 @@ export async function assertCandlesHeldWithoutHole(client: RecordingClient, api:
     }
   }
 }
-
-/**
- * Why candle-hole checks that depend on the worker's REST backfill are `todo`:
- * `tickstream worker` takes market time from the local clock (Date.now), while
- * `tickstream simulate --time-scale 60` runs its market clock 60x ahead of it.
- * After a reconnect (or a symbol re-acquired) the worker backfills
- * [last confirmed candle, Date.now()] from REST, a window that ends before the
- * candles that closed during the fault (virtual time), so they are never
- * filled. In-process tests pass `marketNow: () => simulator.virtualTimeMs`; the
- * CLI has no equivalent yet. Flip these to strict checks once it has.
- */
-export const CLI_CLOCK_TODO = 'CLI worker backfills up to its own clock, behind the accelerated simulator clock (see CLI_CLOCK_TODO in test/helpers/process-stack.ts)';
 
 /** Trade ids in delivery order from a trades channel log (snapshots included). */
 export function tradeIds(log: ChannelLog): string[] {

@@ -4,7 +4,7 @@
  * symbols over at once; the taker continues the channels' seq and candles
  * with no hole, and tells clients on the status channel.
  */
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRedisBus } from '../../src/bus/redis-bus.js';
 import type { MarketBus } from '../../src/bus/market-bus.js';
@@ -29,26 +29,35 @@ function assertConsecutive(values: readonly number[], step: number, what: string
   for (let i = 1; i < values.length; i++) assert.equal(values[i]! - values[i - 1]!, step, `${what}: ${values[i - 1]} then ${values[i]}`);
 }
 
+/** The simulator, a private Redis and an observer; `startWorker` adds a worker with its own bus (as its own process would have). */
+async function startCluster(t: TestContext) {
+  const defer = deferCleanups(t);
+  const simulator = await startSimulator();
+  defer(() => simulator.close());
+  const redis = await TestRedisServer.start();
+  defer(() => redis.stop());
+  const observer = await ChannelObserver.start(redis.url);
+  defer(() => observer.close());
+  const startWorker = async (id: string): Promise<{ worker: Worker; bus: MarketBus }> => {
+    const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '3000' } });
+    const bus = createRedisBus({ url: config.redisUrl, prefix: '', limits: config.limits, logger: silentLogger() });
+    defer(() => bus.close());
+    const worker = await Worker.start(config, { bus, logger: silentLogger(), simulated: true, marketNow: () => simulator.virtualTimeMs });
+    defer(() => worker.stop());
+    return { worker, bus };
+  };
+  return { simulator, observer, startWorker };
+}
+
 describe('workers sharing the upstream through leases', () => {
   it('streams each symbol from exactly one worker, and hands a stopping worker\'s symbols over with no hole', async (t) => {
-    const defer = deferCleanups(t);
-    const simulator = await startSimulator();
-    defer(() => simulator.close());
-    const redis = await TestRedisServer.start();
-    defer(() => redis.stop());
-    const observer = await ChannelObserver.start(redis.url);
-    defer(() => observer.close());
-
+    const { simulator, observer, startWorker } = await startCluster(t);
     const workers = new Map<string, Worker>();
     let readBus: MarketBus | undefined;
     for (const id of ['worker-a', 'worker-b']) {
-      const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '3000' } });
-      const bus = createRedisBus({ url: config.redisUrl, prefix: '', limits: config.limits, logger: silentLogger() });
-      defer(() => bus.close());
-      readBus ??= bus;
-      const worker = await Worker.start(config, { bus, logger: silentLogger(), simulated: true, marketNow: () => simulator.virtualTimeMs });
-      defer(() => worker.stop());
-      workers.set(id, worker);
+      const started = await startWorker(id);
+      readBus ??= started.bus;
+      workers.set(id, started.worker);
     }
     const bus = readBus!;
     await waitFor('data on every channel', () => SYMBOLS.every((symbol) => observer.on(`candles:${symbol}:1`).length > 2 && observer.on(`orderbook:${symbol}`).length > 2), 15_000);
@@ -92,21 +101,7 @@ describe('workers sharing the upstream through leases', () => {
   });
 
   it('a standby worker holds nothing and says nothing until a symbol is free', async (t) => {
-    const defer = deferCleanups(t);
-    const simulator = await startSimulator();
-    defer(() => simulator.close());
-    const redis = await TestRedisServer.start();
-    defer(() => redis.stop());
-    const observer = await ChannelObserver.start(redis.url);
-    defer(() => observer.close());
-    const start = async (id: string) => {
-      const config = workerConfigFor(simulator, redis.url, { env: { WORKER_ID: id, LEASE_TTL_MS: '3000' } });
-      const bus = createRedisBus({ url: config.redisUrl, prefix: '', limits: config.limits, logger: silentLogger() });
-      defer(() => bus.close());
-      const worker = await Worker.start(config, { bus, logger: silentLogger(), simulated: true, marketNow: () => simulator.virtualTimeMs });
-      defer(() => worker.stop());
-      return { worker, bus };
-    };
+    const { observer, startWorker: start } = await startCluster(t);
     const first = await start('worker-1');
     await waitFor('worker-1 live', () => observer.on('candles:BTCUSDT:1').length > 0, 10_000);
     const standby = await start('worker-2');
