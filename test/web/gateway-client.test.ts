@@ -34,6 +34,11 @@ describe('GatewayClient (web/src)', () => {
     let gateway = gatewayOn(bus, 0);
     defer(() => gateway.stop());
     const { port } = await gateway.listen();
+    // The worker backfills candle history from REST beside the live stream: wait for it, so the snapshot has 10.
+    await waitFor('candle history on the bus', async () => {
+      const stored = await bus.readSnapshot('candles:BTCUSDT:1');
+      return stored.subscription === 'candles' && stored.candles.length >= 10;
+    }, 10_000);
 
     const client = new GatewayClient({ url: `ws://127.0.0.1:${port}/api/v1/live/ws`, WebSocket: WebSocket as unknown as WebSocketConstructor, reconnectBaseMs: 100, reconnectMaxMs: 300 });
     defer(() => client.close());
