@@ -144,7 +144,8 @@ export class Worker {
       {
         acquired: (symbol, detail) => this.onSymbolAcquired(symbol, detail.previousHolder, detail.dynamic),
         released: (symbol, reason) => this.onSymbolReleased(symbol, reason),
-        linkState: () => this.status.linkState() ?? 'connecting',
+        // A standby worker gets no data, so its link never reads "live": say the socket is open instead.
+        linkState: () => (this.ownership.symbols().length === 0 && this.connection.state === 'open' ? 'open' : (this.status.linkState() ?? 'connecting')),
         isTradable: (symbol) => this.tradable.has(symbol),
       },
       this.logger.child({ component: 'leases' }),

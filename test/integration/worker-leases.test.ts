@@ -110,6 +110,6 @@ describe('workers sharing the upstream through leases', () => {
     assert.deepEqual(first.worker.stats().symbols, SYMBOLS);
     assert.deepEqual(observer.statuses().filter((status) => status.worker === 'worker-2'), [], 'the standby worker is silent');
     const registry = await first.bus.coordination.listWorkers();
-    assert.deepEqual(registry.map((record) => [record.id, record.symbols]), [['worker-1', SYMBOLS], ['worker-2', []]]);
+    assert.deepEqual(registry.map((record) => [record.id, record.symbols, record.link]), [['worker-1', SYMBOLS, 'live'], ['worker-2', [], 'open']]);
   });
 });
