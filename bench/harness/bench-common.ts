@@ -1,0 +1,84 @@
+/**
+ * What the feed, the clients and the runner share: symbol names, the clock
+ * latency is measured on, the Zipf popularity of symbols, and a small
+ * HDR-style latency histogram.
+ * @module
+ */
+
+/** `BTCUSDT`, `ETHUSDT`, then `S003USDT` … (PROTOCOL.md). */
+export function benchSymbols(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => (index === 0 ? 'BTCUSDT' : index === 1 ? 'ETHUSDT' : `S${String(index + 1).padStart(3, '0')}USDT`));
+}
+
+/** CLOCK_MONOTONIC in µs: the same clock in every process on one Linux machine. */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** Symbol index for client `i` of `n`, Zipf(s) over `count` symbols, deterministic (inverse CDF at (i + 0.5) / n). */
+export function zipfAssignment(clients: number, count: number, exponent = 1.1): number[] {
+  const weights = Array.from({ length: count }, (_, rank) => 1 / (rank + 1) ** exponent);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const cumulative: number[] = [];
+  let running = 0;
+  for (const weight of weights) cumulative.push((running += weight / total));
+  return Array.from({ length: clients }, (_, i) => {
+    const u = (i + 0.5) / clients;
+    const index = cumulative.findIndex((edge) => u <= edge);
+    return index < 0 ? count - 1 : index;
+  });
+}
+
+/**
+ * Latency histogram with ~1.5% relative precision from 1 µs to ~1 hour:
+ * 64 linear sub-buckets per power of two (HdrHistogram's idea, small).
+ */
+export class LatencyHistogram {
+  private static readonly SUB = 64;
+  readonly counts = new Map<number, number>();
+  total = 0;
+  max = 0;
+
+  record(micros: number): void {
+    const value = Math.max(1, Math.round(micros));
+    const bucket = LatencyHistogram.bucketOf(value);
+    this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + 1);
+    this.total++;
+    if (value > this.max) this.max = value;
+  }
+
+  merge(other: { counts: Record<string, number> | Map<number, number>; total: number; max: number }): void {
+    const entries = other.counts instanceof Map ? [...other.counts] : Object.entries(other.counts).map(([k, v]) => [Number(k), v] as const);
+    for (const [bucket, count] of entries) this.counts.set(bucket, (this.counts.get(bucket) ?? 0) + count);
+    this.total += other.total;
+    this.max = Math.max(this.max, other.max);
+  }
+
+  /** The value at quantile q (0..1), µs (upper edge of its bucket). */
+  quantile(q: number): number {
+    if (this.total === 0) return 0;
+    const rank = Math.ceil(q * this.total);
+    let seen = 0;
+    for (const bucket of [...this.counts.keys()].sort((a, b) => a - b)) {
+      seen += this.counts.get(bucket)!;
+      if (seen >= rank) return Math.min(LatencyHistogram.upperEdge(bucket), this.max);
+    }
+    return this.max;
+  }
+
+  toJSON(): { counts: Record<string, number>; total: number; max: number } {
+    return { counts: Object.fromEntries(this.counts), total: this.total, max: this.max };
+  }
+
+  private static bucketOf(value: number): number {
+    const magnitude = Math.max(0, Math.floor(Math.log2(value)) - 5);
+    const sub = Math.floor(value / 2 ** magnitude);
+    return magnitude * LatencyHistogram.SUB + sub;
+  }
+
+  private static upperEdge(bucket: number): number {
+    const magnitude = Math.floor(bucket / LatencyHistogram.SUB);
+    const sub = bucket % LatencyHistogram.SUB;
+    return magnitude === 0 ? sub : (sub + 1) * 2 ** magnitude - 1;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The benchmark's reference feed (bench/harness/PROTOCOL.md): a deterministic,
+ * seeded mix of tickstream update messages on every symbol's four channels,
+ * published through tickstream's own Redis bus so every server under test
+ * reads the same Pub/Sub messages (and tickstream finds its snapshot keys).
+ * Each message carries `bench_t`, its scheduled send time (µs, monotonic
+ * clock): a late feed shows up as latency instead of hiding it.
+ *
+ *   npx tsx bench/harness/reference-feed.ts REDIS_URL [symbols=100] [seconds=0: until SIGTERM] [seed=1]
+ *
+ * Rates per symbol: trades Poisson 5/s (BTCUSDT and ETHUSDT 50/s, with a 10x
+ * burst for 1 s every 10 s), ticker 1/s, candle 1/s, order book 10/s (deltas
+ * of 1-3 levels on a 50-level book).
+ * @module
+ */
+import { createRedisBus } from '../../src/bus/redis-bus.js';
+import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
+import type { OrderBookData, PriceLevel, UnsequencedUpdate } from '../../src/schemas/index.js';
+import { benchSymbols, monotonicMicros } from './bench-common.js';
+
+/** Deterministic PRNG (mulberry32): the same seed gives the same feed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+type Kind = 'trades' | 'ticker' | 'candles' | 'orderbook';
+
+interface Stream {
+  readonly symbol: string;
+  readonly kind: Kind;
+  /** Next scheduled send, µs on the monotonic clock. */
+  nextUs: number;
+  /** Mean interval between messages, µs (trades: of the Poisson process outside bursts). */
+  readonly meanUs: number;
+}
+
+const BURST_PERIOD_US = 10_000_000;
+const BURST_LENGTH_US = 1_000_000;
+
+export interface FeedStats {
+  published: number;
+  failed: number;
+  /** How far behind schedule the feed fell at worst, µs (it publishes late, never skips). */
+  maxLagUs: number;
+}
+
+export async function runFeed(redisUrl: string, symbolCount: number, seconds: number, seed: number, stop: AbortSignal): Promise<FeedStats> {
+  const rand = random(seed);
+  const bus = createRedisBus({ url: redisUrl, prefix: '', limits: { ...DEFAULT_BUS_LIMITS, messageHistorySize: 200 } });
+  const symbols = benchSymbols(symbolCount);
+  const startUs = monotonicMicros() + 500_000;
+  const streams: Stream[] = [];
+  for (const symbol of symbols) {
+    const hot = symbol === 'BTCUSDT' || symbol === 'ETHUSDT';
+    const kinds: [Kind, number][] = [['trades', hot ? 20_000 : 200_000], ['ticker', 1_000_000], ['candles', 1_000_000], ['orderbook', 100_000]];
+    for (const [kind, meanUs] of kinds) streams.push({ symbol, kind, meanUs, nextUs: startUs + Math.floor(rand() * meanUs) });
+  }
+  const books = new Map(symbols.map((symbol, index) => [symbol, initialBook(100 + index)]));
+  const stats: FeedStats = { published: 0, failed: 0, maxLagUs: 0 };
+  let tradeId = 0;
+  const endUs = seconds > 0 ? startUs + seconds * 1_000_000 : Number.POSITIVE_INFINITY;
+
+  const interval = (stream: Stream): number => {
+    if (stream.kind !== 'trades') return stream.meanUs;
+    const hot = stream.meanUs === 20_000 && (stream.nextUs - startUs) % BURST_PERIOD_US < BURST_LENGTH_US;
+    const mean = hot ? stream.meanUs / 10 : stream.meanUs;
+    return Math.max(1, Math.round(-Math.log(1 - rand()) * mean));
+  };
+
+  const publishDue = () => {
+    const now = monotonicMicros();
+    for (const stream of streams) {
+      while (stream.nextUs <= now && stream.nextUs < endUs) {
+        stats.maxLagUs = Math.max(stats.maxLagUs, now - stream.nextUs);
+        const message = messageFor(stream, books.get(stream.symbol)!, ++tradeId);
+        (message.update as unknown as Record<string, unknown>).bench_t = stream.nextUs;
+        bus.publish(message.update, message.book).then(
+          () => stats.published++,
+          () => stats.failed++,
+        );
+        stream.nextUs += interval(stream);
+      }
+    }
+  };
+
+  while (!stop.aborted && monotonicMicros() < endUs) {
+    publishDue();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await bus.close();
+  return stats;
+}
+
+function initialBook(basePrice: number): OrderBookData {
+  const level = (price: number): PriceLevel => [price.toFixed(2), '1.000'];
+  return {
+    bids: Array.from({ length: 50 }, (_, i) => level(basePrice - 0.01 * (i + 1))),
+    asks: Array.from({ length: 50 }, (_, i) => level(basePrice + 0.01 * (i + 1))),
+    updateId: 1,
+    prevUpdateId: null,
+    seq: 1,
+    timestamp: Date.now(),
+  };
+}
+
+function messageFor(stream: Stream, book: OrderBookData, id: number): { update: UnsequencedUpdate; book?: OrderBookData } {
+  const { symbol } = stream;
+  const now = Date.now();
+  const base = { type: 'update' as const, symbol, received_at: new Date(now).toISOString(), exchange_ts: now };
+  const price = book.bids[0]![0];
+  switch (stream.kind) {
+    case 'trades':
+      return { update: { ...base, subscription: 'trades', channel: `trades:${symbol}`, source: 'stream', trades: [{ id: String(id), timestamp: now, price, size: '0.010', side: id % 2 ? 'Buy' : 'Sell' }] } };
+    case 'ticker':
+      return { update: { ...base, subscription: 'ticker', channel: `ticker:${symbol}`, ticker: { symbol, lastPrice: price, markPrice: price, fundingRate: '0.0001', price24hPcnt: '0.0100' } } };
+    case 'candles': {
+      const start = now - (now % 60_000);
+      return {
+        update: {
+          ...base,
+          subscription: 'candles',
+          channel: `candles:${symbol}:1`,
+          timeframe: '1',
+          candle: { timestamp: start, open: price, high: price, low: price, close: price, volume: '1.000', turnover: price, confirm: false },
+          status: 'ongoing',
+          source: 'stream',
+        },
+      };
+    }
+    case 'orderbook': {
+      // A delta moving the size of one to three levels; the bus stores the full book with it.
+      const changed: PriceLevel[] = book.bids.slice(0, 1 + (id % 3)).map(([p]) => [p, ((id % 7) + 1).toFixed(3)]);
+      const updateId = book.updateId + 1;
+      const full: OrderBookData = { ...book, bids: [...changed, ...book.bids.slice(changed.length)], updateId, prevUpdateId: book.updateId, seq: updateId, timestamp: now };
+      Object.assign(book, full);
+      const delta: OrderBookData = { bids: changed, asks: [], updateId, prevUpdateId: updateId - 1, seq: updateId, timestamp: now };
+      return { update: { ...base, subscription: 'orderbook', channel: `orderbook:${symbol}`, depth: 50, action: 'delta', book: delta }, book: full };
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [redisUrl = 'redis://127.0.0.1:6379', symbols = '100', seconds = '0', seed = '1'] = process.argv.slice(2);
+  const controller = new AbortController();
+  process.on('SIGTERM', () => controller.abort());
+  process.on('SIGINT', () => controller.abort());
+  void runFeed(redisUrl, Number(symbols), Number(seconds), Number(seed), controller.signal).then((stats) => {
+    process.stdout.write(`${JSON.stringify({ feed: stats })}\n`);
+  });
+}
