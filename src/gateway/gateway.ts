@@ -51,7 +51,7 @@ export class Gateway {
     const served = new ServedChannels(deps.bus, config.symbols, config.timeframes);
     this.demand = new SymbolDemand(
       deps.bus.coordination,
-      { upstream: config.upstream, timeframes: config.timeframes, ...config.dynamicSymbols },
+      { upstream: config.upstream, timeframes: config.timeframes, configuredSymbols: config.symbols, ...config.dynamicSymbols },
       () => new Set(this.hub.channelInfo().flatMap((info) => (info.subscribers > 0 ? [parseChannel(info.channel)?.symbol ?? ''] : []))),
       deps.logger.child({ component: 'demand' }),
     );
@@ -70,6 +70,8 @@ export class Gateway {
     this.busWatch = new BusWatch(deps.bus, simulated, (status) => {
       deps.logger.warn({ state: status.state }, status.reason);
       this.ws.broadcastStatus(status);
+      // A Redis that comes back may have lost the demand for symbols clients here hold: say so before a worker lets them go.
+      if (status.state === 'live') void this.demand.refresh();
     });
     void this.hub.onStatus((status) => {
       if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;

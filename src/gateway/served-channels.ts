@@ -12,6 +12,7 @@ const REFRESH_MIN_INTERVAL_MS = 2_000;
 
 export class ServedChannels {
   private readonly configured = new Set<string>();
+  private readonly configuredSymbols: ReadonlySet<string>;
   private known = new Set<string>();
   private lastRefreshMs = 0;
   private refreshing: Promise<void> | undefined;
@@ -21,10 +22,20 @@ export class ServedChannels {
     symbols: readonly string[],
     timeframes: readonly Timeframe[],
   ) {
+    this.configuredSymbols = new Set(symbols);
     for (const symbol of symbols) {
       for (const timeframe of timeframes) this.configured.add(candlesChannel(symbol, timeframe));
       for (const channel of [tradesChannel(symbol), tickerChannel(symbol), orderBookChannel(symbol)]) this.configured.add(channel);
     }
+  }
+
+  /** One of the channels this gateway is configured with (no lookup). */
+  isConfigured(channel: string): boolean {
+    return this.configured.has(channel);
+  }
+
+  isConfiguredSymbol(symbol: string): boolean {
+    return this.configuredSymbols.has(symbol);
   }
 
   async has(channel: string): Promise<boolean> {

@@ -1,11 +1,14 @@
 /**
  * Client-driven symbols, the gateway's half: a client subscribing to a symbol
- * no worker streams asks for it on the bus (coordination demand), after the
- * gateway has checked that the exchange lists it (the instrument list the
- * workers publish) and that fewer than MAX_DYNAMIC_SYMBOLS are requested
- * across the deployment. While any client of this gateway holds a channel of
- * the symbol, the demand is renewed; once none does, it runs out after the
- * linger and the worker that streams it lets it go.
+ * the gateway is not configured with asks for it on the bus (coordination
+ * demand), unless a worker already streams it as one of its configured
+ * symbols, after the gateway has checked that the exchange lists it (the
+ * instrument list the workers publish) and that fewer than
+ * MAX_DYNAMIC_SYMBOLS are requested across the deployment. While any client
+ * of this gateway holds a channel of such a symbol the demand is renewed
+ * (also right after this gateway's Redis comes back, which may have lost it);
+ * once none does, it runs out after the linger and the worker that streams it
+ * lets it go.
  * @module
  */
 import type { Coordination } from '../bus/coordination.js';
@@ -21,14 +24,19 @@ export interface SymbolDemandOptions {
   readonly lingerMs: number;
   /** Candle timeframes the workers stream for every symbol. */
   readonly timeframes: readonly Timeframe[];
+  /** The gateway's own configured symbols: never demanded. */
+  readonly configuredSymbols: readonly string[];
 }
 
-export type DemandVerdict = 'accepted' | 'disabled' | 'unlisted' | 'no-instrument-list' | 'limit' | 'unavailable';
+export type DemandVerdict = 'accepted' | 'unlisted' | 'no-instrument-list' | 'limit' | 'unavailable';
+
+/** How long the list of symbols workers stream as configured ones is reused. */
+const STATIC_SYMBOLS_TTL_MS = 1_000;
 
 export class SymbolDemand {
-  /** Symbols this gateway asked for, still wanted by a client of it at the last refresh. */
-  private readonly requested = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly configured: ReadonlySet<string>;
+  private staticSymbols: { readonly symbols: ReadonlySet<string>; readonly readAtMs: number } | undefined;
 
   constructor(
     private readonly coordination: Coordination,
@@ -36,16 +44,64 @@ export class SymbolDemand {
     /** Symbols with at least one subscriber on this gateway now. */
     private readonly subscribedSymbols: () => ReadonlySet<string>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.configured = new Set(options.configuredSymbols);
+  }
+
+  get enabled(): boolean {
+    return this.options.maxSymbols > 0;
+  }
 
   get timeframes(): readonly Timeframe[] {
     return this.options.timeframes;
   }
 
   start(): void {
-    if (this.options.maxSymbols === 0) return;
+    if (!this.enabled) return;
     this.timer = setInterval(() => void this.refresh(), this.refreshIntervalMs());
     this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async request(symbol: string): Promise<DemandVerdict> {
+    try {
+      if ((await this.streamedAsConfigured()).has(symbol)) return 'accepted';
+      const listed = await this.coordination.isInstrument(this.options.upstream, symbol);
+      if (listed === undefined) return 'no-instrument-list';
+      if (!listed) return 'unlisted';
+      const answer = await this.coordination.requestSymbols(this.options.upstream, [symbol], this.demandUntil(), this.options.maxSymbols);
+      if (answer.accepted.length === 0) return 'limit';
+    } catch {
+      return 'unavailable';
+    }
+    return 'accepted';
+  }
+
+  /** Renews the demand for every symbol a client of this gateway holds that no worker streams as configured. */
+  async refresh(): Promise<void> {
+    if (!this.enabled) return;
+    try {
+      const streamed = await this.streamedAsConfigured();
+      const wanted = [...this.subscribedSymbols()].filter((symbol) => !this.configured.has(symbol) && !streamed.has(symbol));
+      if (wanted.length === 0) return;
+      const answer = await this.coordination.requestSymbols(this.options.upstream, wanted, this.demandUntil(), this.options.maxSymbols);
+      if (answer.refused.length > 0) this.logger.warn({ symbols: answer.refused }, 'demand for symbols clients hold was refused (MAX_DYNAMIC_SYMBOLS reached meanwhile)');
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'could not renew symbol demand; retrying');
+    }
+  }
+
+  /** Symbols live workers stream because they are configured with them (cached briefly: asked on every subscribe). */
+  private async streamedAsConfigured(): Promise<ReadonlySet<string>> {
+    const now = Date.now();
+    if (this.staticSymbols && now - this.staticSymbols.readAtMs < STATIC_SYMBOLS_TTL_MS) return this.staticSymbols.symbols;
+    const workers = (await this.coordination.listWorkers()).filter((worker) => worker.upstream === this.options.upstream);
+    const symbols = new Set(workers.flatMap((worker) => worker.symbols.filter((symbol) => !worker.dynamicSymbols.includes(symbol))));
+    this.staticSymbols = { symbols, readAtMs: now };
+    return symbols;
   }
 
   private refreshIntervalMs(): number {
@@ -55,38 +111,5 @@ export class SymbolDemand {
   /** Demand renewed now lasts past the next refresh by the full linger: a symbol lingers at least that long after its last subscriber. */
   private demandUntil(): number {
     return Date.now() + this.options.lingerMs + this.refreshIntervalMs();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  async request(symbol: string): Promise<DemandVerdict> {
-    if (this.options.maxSymbols === 0) return 'disabled';
-    try {
-      const listed = await this.coordination.isInstrument(this.options.upstream, symbol);
-      if (listed === undefined) return 'no-instrument-list';
-      if (!listed) return 'unlisted';
-      const answer = await this.coordination.requestSymbols(this.options.upstream, [symbol], this.demandUntil(), this.options.maxSymbols);
-      if (answer.accepted.length === 0) return 'limit';
-    } catch {
-      return 'unavailable';
-    }
-    if (!this.requested.has(symbol)) this.logger.info({ symbol, upstream: this.options.upstream }, `client asked for ${symbol}; requested from the workers`);
-    this.requested.add(symbol);
-    return 'accepted';
-  }
-
-  /** Renews the demand for requested symbols that still have subscribers here; the others are left to run out. */
-  private async refresh(): Promise<void> {
-    const subscribed = this.subscribedSymbols();
-    for (const symbol of this.requested) if (!subscribed.has(symbol)) this.requested.delete(symbol);
-    if (this.requested.size === 0) return;
-    try {
-      const answer = await this.coordination.requestSymbols(this.options.upstream, [...this.requested], this.demandUntil(), this.options.maxSymbols);
-      if (answer.refused.length > 0) this.logger.warn({ symbols: answer.refused }, 'demand lapsed and its place was taken; symbols no longer requested');
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'could not renew symbol demand; retrying');
-    }
   }
 }

@@ -21,7 +21,7 @@ import { ClientSession, type SessionDeps } from './client-session.js';
 import { parseQueryInt } from './query-params.js';
 import { CLOSE_CODES } from './client-errors.js';
 import type { ServedChannels } from './served-channels.js';
-import { resolveChannel, type RequestedChannel } from './subscription-request.js';
+import { parseRequest, resolveChannel, type RequestedChannel } from './subscription-request.js';
 import type { SymbolDemand } from './symbol-demand.js';
 
 export const LIVE_PREFIX = '/api/v1/live';
@@ -81,11 +81,13 @@ export class WsEndpoints {
     // Relay changes only: a worker re-announcing its state (after a bus outage) is not news to clients.
     const relayed = new Map<string, string>();
     void options.hub.onStatus((status, data) => {
-      const key = `${status.upstream}|${status.worker ?? ''}|${status.channels.join(',')}`;
-      if (relayed.get(key) === status.state) return;
+      // Channel-level messages are changes by construction (a takeover, a release, live again): never filtered,
+      // or a channel streamed a second time would keep its first "live" and swallow the new one.
+      const key = `${status.upstream}|${status.worker ?? ''}`;
+      if (status.channels.length === 0 && relayed.get(key) === status.state) return;
       // Worker ids change with every restart: the map is bounded, and forgetting only risks one repeated message.
       if (relayed.size >= 10_000) relayed.clear();
-      relayed.set(key, status.state);
+      if (status.channels.length === 0) relayed.set(key, status.state);
       for (const session of this.sessions) session.onStatus(status, data);
     });
   }
@@ -206,7 +208,8 @@ export class WsEndpoints {
     const resolved = await resolveChannel(request, this.options.served, this.options.demand);
     if (!resolved.ok) {
       session.sendError(resolved.code, resolved.message);
-      session.close(CLOSE_CODES.BAD_REQUEST, resolved.code);
+      // UNAVAILABLE may pass (the bus is down): "try again later", not "this can never be served".
+      session.close(resolved.code === 'UNAVAILABLE' ? CLOSE_CODES.TRY_AGAIN_LATER : CLOSE_CODES.BAD_REQUEST, resolved.code);
       return;
     }
     await session.subscribe(resolved.ref, { nameChannel: false, ...(limit !== undefined ? { limit } : {}), ...(since !== undefined ? { since } : {}) });
@@ -229,6 +232,20 @@ export class WsEndpoints {
   }
 
   private async onSubscriptionMessage(session: ClientSession, message: WebSocketSubscription): Promise<void> {
+    const limit = message.limit;
+    const named = parseRequest(message);
+    if (message.type === 'subscribe' && named.ok) {
+      // Refusals that need no lookup come first: a refused subscription must not start a symbol upstream.
+      const channel = channelName(named.ref);
+      if (limit !== undefined && limit > this.options.limits.maxSnapshotLimit) {
+        session.sendError('INVALID_PARAMETER', `limit must be 1..${this.options.limits.maxSnapshotLimit}`, channel);
+        return;
+      }
+      if (session.subscriptionCount >= this.options.limits.maxSubscriptionsPerConnection && !session.isSubscribed(channel)) {
+        session.sendError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.options.limits.maxSubscriptionsPerConnection} subscriptions per connection`, channel);
+        return;
+      }
+    }
     const resolved = await resolveChannel(message, this.options.served, message.type === 'subscribe' ? this.options.demand : undefined);
     if (!resolved.ok) {
       session.sendError(resolved.code, resolved.message);
@@ -238,15 +255,6 @@ export class WsEndpoints {
       if (!session.unsubscribe(resolved.ref)) {
         session.sendError('NOT_SUBSCRIBED', `not subscribed to ${message.symbol} ${message.subscription}`, channelName(resolved.ref));
       }
-      return;
-    }
-    const limit = message.limit;
-    if (limit !== undefined && limit > this.options.limits.maxSnapshotLimit) {
-      session.sendError('INVALID_PARAMETER', `limit must be 1..${this.options.limits.maxSnapshotLimit}`, channelName(resolved.ref));
-      return;
-    }
-    if (session.subscriptionCount >= this.options.limits.maxSubscriptionsPerConnection && !session.isSubscribed(channelName(resolved.ref))) {
-      session.sendError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.options.limits.maxSubscriptionsPerConnection} subscriptions per connection`, channelName(resolved.ref));
       return;
     }
     await session.subscribe(resolved.ref, {

@@ -134,9 +134,11 @@ export class SymbolOwnership {
       if (this.stopped || this.held.size >= this.options.maxSymbols) return;
       const dynamic = !this.configured.has(symbol);
       if (this.held.has(symbol) || (dynamic && dynamicHeld() >= this.options.maxDynamicSymbols)) continue;
+      // The TTL runs in Redis from when the script ran, at the latest: count from before the call, as renew() does.
+      const askedAt = performance.now();
       const grant = await this.coordination.acquireLease(this.resource(symbol), this.options.workerId, this.options.leaseTtlMs);
       if (!grant.acquired || this.stopped) continue;
-      this.held.set(symbol, { confirmedAt: performance.now(), dynamic });
+      this.held.set(symbol, { confirmedAt: askedAt, dynamic });
       this.logger.info({ symbol, dynamic, previousHolder: grant.previousHolder }, grant.previousHolder ? `took ${symbol} over from ${grant.previousHolder}` : `streaming ${symbol}`);
       await this.events.acquired(symbol, { previousHolder: grant.previousHolder, dynamic });
     }
