@@ -61,6 +61,13 @@ export interface Coordination {
   /** Gives up `owner`'s leases (others' are left alone). */
   releaseLeases(resources: readonly string[], owner: string): Promise<void>;
 
+  /**
+   * An id of the store's current contents, created on first use: a different
+   * answer later means the store was emptied (a Redis restart without
+   * persistence, a failover to an empty replica), and every lease with it.
+   */
+  storeEpoch(): Promise<string>;
+
   /** Records a worker as alive until `record.expiresAt`. */
   heartbeat(record: WorkerRecord): Promise<void>;
   removeWorker(id: string): Promise<void>;

@@ -114,6 +114,12 @@ export interface MarketBus {
    * publisher continued the channel while this one did not own it.
    */
   forgetChannel(channel: string): void;
+  /**
+   * Uses up the channel's next seq without publishing (when seeded; else
+   * nothing): an update the publisher had to drop leaves a hole consumers see,
+   * as a failed publish does.
+   */
+  skipSeq(channel: string): void;
   /** Leases, worker registry, symbol demand and instruments (see coordination.ts). */
   readonly coordination: Coordination;
   connectionState(): BusConnectionState;

@@ -69,6 +69,11 @@ class MemoryBus implements MarketBus {
     this.seqs.delete(channel);
   }
 
+  skipSeq(channel: string): void {
+    const current = this.seqs.get(channel) ?? this.broker.record(this.options.prefix, channel)?.seq;
+    if (current !== undefined) this.seqs.set(channel, current + 1);
+  }
+
   publish(update: UnsequencedUpdate, currentBook?: OrderBookData): Promise<PublishedUpdate> {
     return settle(() => {
       const change = planStateChange(update, currentBook);

@@ -4,6 +4,7 @@
  * MemoryBroker owns one per prefix, so buses sharing a broker share it.
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import type { Coordination, DemandAnswer, LeaseGrant, WorkerRecord } from './coordination.js';
 
 interface Lease {
@@ -42,6 +43,12 @@ export class MemoryCoordination implements Coordination {
   releaseLeases(resources: readonly string[], owner: string): Promise<void> {
     for (const resource of resources) if (this.holder(resource) === owner) this.leases.delete(resource);
     return Promise.resolve();
+  }
+
+  private readonly epoch = randomUUID();
+
+  storeEpoch(): Promise<string> {
+    return Promise.resolve(this.epoch);
   }
 
   heartbeat(record: WorkerRecord): Promise<void> {

@@ -219,6 +219,11 @@ class RedisBus implements MarketBus {
     if (counter && !counter.waiting) this.counters.delete(channel);
   }
 
+  skipSeq(channel: string): void {
+    const counter = this.counters.get(channel);
+    if (counter?.seq !== undefined && !counter.waiting) counter.seq++;
+  }
+
   connectionState(): BusConnectionState {
     if (this.closed || this.stalledSinceMs !== undefined) return 'disconnected';
     return this.commands.state();

@@ -5,6 +5,7 @@
  * connection (same fail-fast and deadline as everything else).
  * @module
  */
+import { randomUUID } from 'node:crypto';
 import type { Coordination, DemandAnswer, LeaseGrant, WorkerRecord } from './coordination.js';
 import { BusUnavailableError } from './market-bus.js';
 import type { RedisClient } from './redis-connection.js';
@@ -101,6 +102,15 @@ export class RedisCoordination implements Coordination {
   async releaseLeases(resources: readonly string[], owner: string): Promise<void> {
     if (resources.length === 0) return;
     await this.run('lease release', (client) => client.eval(RELEASE, { keys: resources.map((resource) => this.keys.lease(resource)), arguments: [owner] }));
+  }
+
+  storeEpoch(): Promise<string> {
+    return this.run('store epoch', async (client) => {
+      await client.set(this.keys.epoch, randomUUID(), { condition: 'NX' });
+      const epoch = await client.get(this.keys.epoch);
+      if (typeof epoch !== 'string') throw new BusUnavailableError('store epoch vanished while read');
+      return epoch;
+    });
   }
 
   async heartbeat(record: WorkerRecord): Promise<void> {

@@ -18,6 +18,7 @@
  * | `{prefix}tickstream:workers`           | hash   | field = worker id, value = WorkerRecord JSON (void after its expiresAt) |
  * | `{prefix}tickstream:demand:{upstream}` | zset   | score = epoch ms until which clients want the symbol, member = symbol |
  * | `{prefix}tickstream:instruments:{upstream}` | set | tradable symbols, as a worker last read them from the exchange |
+ * | `{prefix}tickstream:epoch`             | string | id of the store's contents: changes when Redis was emptied |
  * @module
  */
 import { STATUS_CHANNEL } from '../schemas/index.js';
@@ -36,6 +37,7 @@ export interface RedisKeys {
   readonly workers: string;
   demand(upstream: string): string;
   instruments(upstream: string): string;
+  readonly epoch: string;
 }
 
 export function redisKeys(prefix: string): RedisKeys {
@@ -53,5 +55,6 @@ export function redisKeys(prefix: string): RedisKeys {
     workers: `${base}workers`,
     demand: (upstream) => `${base}demand:${upstream}`,
     instruments: (upstream) => `${base}instruments:${upstream}`,
+    epoch: `${base}epoch`,
   };
 }

@@ -84,10 +84,14 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
       workers = (await bus.coordination.listWorkers().catch(() => [])).filter((worker) => worker.upstream === config.upstream);
       const channels = await bus.listChannels().catch(() => []);
       activeChannels = channels.filter((info) => now - info.lastPublishedAt <= config.channelStaleMs).length;
-      stale = channels.filter((info) => now - info.lastPublishedAt > config.channelStaleMs && !info.channel.startsWith('trades:')).map((info) => info.channel);
+      // A channel is stale only if someone should be publishing it: a released client-requested symbol is not.
+      const expected = new Set([...config.symbols, ...workers.flatMap((worker) => worker.symbols)]);
+      stale = channels
+        .filter((info) => now - info.lastPublishedAt > config.channelStaleMs && !info.channel.startsWith('trades:') && expected.has(parseChannel(info.channel)?.symbol ?? ''))
+        .map((info) => info.channel);
     }
     // A worker that died cannot say so: its last status may still read live. No live worker means no upstream.
-    const upstreamState = workers.length === 0 ? 'no-worker' : (upstream?.state ?? 'unknown');
+    const upstreamState = upstreamStateOf(workers);
     const status: HealthStatus =
       redis !== 'connected' && redis !== 'memory' ? 'unhealthy' : upstreamState === 'live' && stale.length === 0 ? 'healthy' : 'degraded';
     void reply.code(status === 'unhealthy' ? 503 : 200);
@@ -130,4 +134,16 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
       }
     },
   );
+}
+
+/**
+ * The upstream as the live workers report it in the registry (each worker's
+ * own link): a dead worker cannot say it died, and with several workers the
+ * last status message names one of them only. Standby workers do not count.
+ */
+function upstreamStateOf(workers: readonly WorkerRecord[]): string {
+  if (workers.length === 0) return 'no-worker';
+  const streaming = workers.filter((worker) => worker.symbols.length > 0);
+  if (streaming.length === 0) return 'connecting';
+  return streaming.find((worker) => worker.link !== 'live')?.link ?? 'live';
 }

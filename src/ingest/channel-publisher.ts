@@ -49,6 +49,8 @@ export class ChannelPublisher {
     if (!this.mayPublish(update.symbol)) {
       this.counters.publishFailures++;
       this.counters.unownedPublishes++;
+      // Trades dropped here are not re-sent: the seq they would have had stays a visible hole.
+      this.bus.skipSeq(update.channel);
       return 'bus-unavailable';
     }
     let published: PublishedUpdate;

@@ -25,13 +25,19 @@ export class StatusReporter {
      * another worker is live.
      */
     private readonly linkAnnounced: () => boolean = () => true,
+    /**
+     * The channels a link change concerns: [] (the whole upstream) when this
+     * worker is the only one; its own channels when others stream the rest, so
+     * their clients are not told the upstream is down.
+     */
+    private readonly linkScope: () => readonly string[] = () => [],
   ) {}
 
   /** The whole upstream link (recorded always, announced when `linkAnnounced`). */
   link(state: UpstreamState, reason?: string): void {
     if (this.states.get(LINK) === state) return;
     this.states.set(LINK, state);
-    if (this.linkAnnounced()) this.send({ state, channels: [], reason });
+    if (this.linkAnnounced()) this.send({ state, channels: [...this.linkScope()], reason });
   }
 
   /** Several channels in one message (a symbol taken over or released). */
@@ -61,7 +67,7 @@ export class StatusReporter {
   reannounce(): void {
     for (const [key, state] of this.states) {
       if (key === LINK) {
-        if (this.linkAnnounced()) this.send({ state, channels: [], reason: 'status re-announced after a bus outage' });
+        if (this.linkAnnounced()) this.send({ state, channels: [...this.linkScope()], reason: 'status re-announced after a bus outage' });
       } else if (state !== 'live') this.send({ state, channels: [key], reason: 'status re-announced after a bus outage' });
     }
   }

@@ -41,13 +41,24 @@ export interface OwnershipEvents {
   linkState(): string;
   /** Whether a client-requested symbol is tradable (the worker's instrument list). */
   isTradable(symbol: string): boolean;
+  /** A round reached the store (a moment to repair what a Redis restart lost). */
+  roundDone(): Promise<void>;
 }
 
 interface HeldSymbol {
   /** performance.now() of the last confirmed grant or renewal. */
   confirmedAt: number;
   readonly dynamic: boolean;
+  /** performance.now() before which this worker must not publish it (a grant right after the store was emptied). */
+  readonly notBefore: number;
 }
+
+/**
+ * A client-requested symbol missing from the demand set is let go only after
+ * this long: covers a Redis restart (which empties the set) until gateways,
+ * reconnecting with up to 5 s of backoff, re-assert it.
+ */
+const UNWANTED_GRACE_MS = 6_000;
 
 /** A symbol is given up this long before its lease would expire, so two workers never both publish it. */
 const EXPIRY_MARGIN_FRACTION = 0.2;
@@ -58,6 +69,13 @@ export class SymbolOwnership {
   private readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
+  /** Other live workers on the upstream at the last round. */
+  private peerCount = 0;
+  /** The store's epoch at the last round, and when (performance.now()) it last changed. */
+  private epoch: string | undefined;
+  private storeEmptiedAt = Number.NEGATIVE_INFINITY;
+  /** Client-requested symbols held but missing from the demand set, since when (performance.now()). */
+  private readonly unwantedSince = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -78,7 +96,8 @@ export class SymbolOwnership {
   /** Whether this worker may publish for the symbol now. */
   holds(symbol: string): boolean {
     const held = this.held.get(symbol);
-    return held !== undefined && performance.now() - held.confirmedAt < this.validForMs();
+    const now = performance.now();
+    return held !== undefined && now >= held.notBefore && now - held.confirmedAt < this.validForMs();
   }
 
   symbols(): string[] {
@@ -98,6 +117,11 @@ export class SymbolOwnership {
     this.held.clear();
     await this.coordination.releaseLeases(resources, this.options.workerId).catch(() => undefined);
     await this.coordination.removeWorker(this.options.workerId).catch(() => undefined);
+  }
+
+  /** Whether other live workers share the upstream (as of the last round). */
+  hasPeers(): boolean {
+    return this.peerCount > 0;
   }
 
   /** Other live workers on the same upstream (best effort: [] when the store does not answer). */
@@ -120,14 +144,30 @@ export class SymbolOwnership {
       if (!this.stopped) await this.acquireWanted();
     } finally {
       // Recorded after the leases changed, so the registry names what this worker streams now.
-      if (!this.stopped) await this.heartbeat();
+      if (!this.stopped) {
+        await this.heartbeat();
+        this.peerCount = (await this.peers()).length;
+        await this.events.roundDone();
+      }
     }
   }
 
   private async acquireWanted(): Promise<void> {
+    await this.checkStoreEpoch();
     const demanded = await this.demandedSymbols();
+    const now = performance.now();
     for (const [symbol, held] of this.held) {
-      if (held.dynamic && !demanded.includes(symbol)) await this.release(symbol, 'unwanted');
+      if (!held.dynamic || demanded.includes(symbol)) {
+        this.unwantedSince.delete(symbol);
+        continue;
+      }
+      // Demand can vanish with a Redis restart until the gateways re-assert it: only a lasting absence counts.
+      const since = this.unwantedSince.get(symbol) ?? now;
+      this.unwantedSince.set(symbol, since);
+      if (now - since >= UNWANTED_GRACE_MS) {
+        this.unwantedSince.delete(symbol);
+        await this.release(symbol, 'unwanted');
+      }
     }
     const dynamicHeld = () => [...this.held.values()].filter((held) => held.dynamic).length;
     for (const symbol of [...this.options.configuredSymbols, ...demanded]) {
@@ -138,10 +178,23 @@ export class SymbolOwnership {
       const askedAt = performance.now();
       const grant = await this.coordination.acquireLease(this.resource(symbol), this.options.workerId, this.options.leaseTtlMs);
       if (!grant.acquired || this.stopped) continue;
-      this.held.set(symbol, { confirmedAt: askedAt, dynamic });
+      // Right after the store was emptied, the lease may have been free only because it vanished: its last holder
+      // may publish until its own renewal finds the lease taken, or its fence (80% of the TTL) stops it. Wait that out.
+      const notBefore = askedAt - this.storeEmptiedAt < this.options.leaseTtlMs ? askedAt + this.validForMs() : 0;
+      this.held.set(symbol, { confirmedAt: askedAt, dynamic, notBefore });
       this.logger.info({ symbol, dynamic, previousHolder: grant.previousHolder }, grant.previousHolder ? `took ${symbol} over from ${grant.previousHolder}` : `streaming ${symbol}`);
       await this.events.acquired(symbol, { previousHolder: grant.previousHolder, dynamic });
     }
+  }
+
+  /** Notices a store that was emptied since the last round (every lease vanished with it). */
+  private async checkStoreEpoch(): Promise<void> {
+    const epoch = await this.coordination.storeEpoch();
+    if (this.epoch !== undefined && epoch !== this.epoch) {
+      this.storeEmptiedAt = performance.now();
+      this.logger.warn('the bus store was emptied (Redis restarted or failed over): symbols taken now wait out their last holder');
+    }
+    this.epoch = epoch;
   }
 
   private async renew(): Promise<void> {

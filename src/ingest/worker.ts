@@ -16,7 +16,7 @@ import { ExchangeClock } from '../exchanges/bybit/exchange-clock.js';
 import { assertSymbolsTradable, BybitRestClient, BybitRestError, UnknownSymbolError, type InstrumentInfo } from '../exchanges/bybit/bybit-rest-client.js';
 import { Backoff } from '../shared/backoff.js';
 import type { Logger } from '../shared/logger.js';
-import { sleep } from '../shared/time.js';
+import { sleep, withinMs } from '../shared/time.js';
 import { ChannelPublisher } from './channel-publisher.js';
 import { IngestCounters, type IngestCountersSnapshot } from './ingest-counters.js';
 import type { IngestContext } from './ingest-context.js';
@@ -49,6 +49,8 @@ export interface WorkerStats extends IngestCountersSnapshot {
 /** A book resync that has not produced a snapshot in this long escalates to a reconnect. */
 const BOOK_RESYNC_TIMEOUT_MS = 10_000;
 const WATCHDOG_INTERVAL_MS = 500;
+/** Bound on each step of stop() that needs Redis (the CLI gives the whole stop 8 s). */
+const STOP_STEP_MS = 1_500;
 /** The instrument list (what clients may request) is read again this often. */
 const INSTRUMENTS_REFRESH_MS = 3_600_000;
 /** How long a published instrument list stays valid without a refresh. */
@@ -99,6 +101,7 @@ export class Worker {
       { upstream: this.upstream, worker: config.workerId, simulated: deps.simulated ?? false },
       this.logger.child({ component: 'status' }),
       () => this.ownership.symbols().length > 0,
+      () => (this.ownership.hasPeers() ? this.ownership.symbols().flatMap((symbol) => this.ingest.channelsOf(symbol)) : []),
     );
     const context: IngestContext = {
       publisher: this.publisher,
@@ -147,6 +150,8 @@ export class Worker {
         // A standby worker gets no data, so its link never reads "live": say the socket is open instead.
         linkState: () => (this.ownership.symbols().length === 0 && this.connection.state === 'open' ? 'open' : (this.status.linkState() ?? 'connecting')),
         isTradable: (symbol) => this.tradable.has(symbol),
+        // Redis up after this worker, or restarted empty: the list gateways check requests against is gone.
+        roundDone: () => this.republishInstrumentsIfLost(),
       },
       this.logger.child({ component: 'leases' }),
     );
@@ -210,14 +215,15 @@ export class Worker {
       await this.connection.stop();
       const stats = this.stats();
       const channels = stats.symbols.flatMap((symbol) => this.ingest.channelsOf(symbol));
-      const peers = await this.ownership.peers();
+      // A hung Redis must not hold the stop past the process's shutdown deadline: each step is bounded.
+      const peers = await withinMs(this.ownership.peers(), STOP_STEP_MS, []);
       if (peers.length > 0) {
         if (channels.length > 0) this.status.channels(channels, 'stopped', `worker ${this.config.workerId} shutting down; another worker takes these channels over`);
       } else {
         this.status.link('stopped', 'worker shutting down');
       }
-      await this.ownership.stop();
-      await this.status.flush();
+      await withinMs(this.ownership.stop(), STOP_STEP_MS, undefined);
+      await withinMs(this.status.flush(), STOP_STEP_MS, undefined);
       return stats;
     })();
     return this.stopped;
@@ -253,6 +259,14 @@ export class Worker {
     await this.deps.bus.coordination.publishInstruments(this.upstream, [...this.tradable], INSTRUMENTS_TTL_MS).catch((error: unknown) => {
       this.logger.warn({ err: (error as Error).message }, 'could not share the instrument list');
     });
+  }
+
+  /** Gateways refuse every requested symbol without the list: put it back when Redis lost it. */
+  private async republishInstrumentsIfLost(): Promise<void> {
+    const probe = this.tradable.values().next();
+    if (probe.done) return;
+    const present = await this.deps.bus.coordination.isInstrument(this.upstream, probe.value).catch(() => true);
+    if (present === undefined) await this.publishInstruments();
   }
 
   private async refreshInstruments(): Promise<void> {

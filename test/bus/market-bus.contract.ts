@@ -55,6 +55,19 @@ export function marketBusContract(name: string, createBus: BusFactory): void {
     });
     prefix = newPrefix();
 
+    void it('skipSeq leaves a hole consumers see; forgetChannel continues another publisher\'s sequence', async () => {
+      const [first, second] = [await bus(), await bus()];
+      const channel = tradesChannel('BTCUSDT');
+      first.skipSeq(channel); // not seeded yet: nothing to use up
+      assert.equal((await first.publish(tradeUpdate('BTCUSDT', ['1']))).update.seq, 1);
+      first.skipSeq(channel);
+      assert.equal((await first.publish(tradeUpdate('BTCUSDT', ['2']))).update.seq, 3, 'the skipped seq is a hole');
+      assert.equal((await first.readHistory(channel, 0)).complete, false);
+      assert.equal((await second.publish(tradeUpdate('BTCUSDT', ['3']))).update.seq, 4, 'another publisher continues from the store');
+      first.forgetChannel(channel);
+      assert.equal((await first.publish(tradeUpdate('BTCUSDT', ['4']))).update.seq, 5, 'a forgotten channel is seeded again');
+    });
+
     void it('restores confirmed candles the store lost, without publishing or using a seq', async () => {
       const b = await bus({ candleHistorySize: 5 });
       const channel = candlesChannel('BTCUSDT', '1');
