@@ -49,7 +49,7 @@ describe('client-driven symbols', () => {
     await stack.bus.subscribe(STATUS_CHANNEL, (payload) => statuses.push(JSON.parse(payload) as StatusMessage));
     const leftAt = Date.now();
     client.socket.terminate();
-    await waitFor('SOLUSDT released', () => !stack.worker.stats().symbols.includes('SOLUSDT'), 10_000);
+    await waitFor('SOLUSDT released', () => !stack.worker.stats().symbols.includes('SOLUSDT'), 20_000);
     assert.ok(Date.now() - leftAt >= 900, 'not before the linger');
     await waitFor('the release status', () => statuses.some((status) => status.state === 'stopped' && status.channels.includes('candles:SOLUSDT:1')), 5_000);
 
