@@ -6,7 +6,7 @@
  * and writes bench/results/<time>.json. See docs/benchmarks.md.
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -108,6 +108,10 @@ function startClients(config: ClientsConfig): { child: ChildProcess; ready: Prom
   return { child, ready, report };
 }
 
+function pythonBaselineInstalled(): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, redis, websockets'], { stdio: 'ignore' }).status === 0;
+}
+
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve) => {
@@ -195,6 +199,9 @@ async function main(): Promise<void> {
     if (!spec) throw new Error(`unknown server ${name}: one of ${Object.keys(SERVERS).join(', ')}`);
     return spec;
   });
+  if (specs.some((spec) => spec.kind === 'python') && !pythonBaselineInstalled()) {
+    throw new Error('the Python baseline needs Debian packages: apt-get install -y python3-fastapi python3-uvicorn python3-websockets python3-redis (or leave it out with --servers)');
+  }
   const redis = await TestRedisServer.start();
   const [feedCmd, feedArgs] = pin(1, process.execPath, ['--import', 'tsx', 'bench/harness/reference-feed.ts', redis.url, '100', '0', '1']);
   const feed = spawn(feedCmd, feedArgs, { stdio: ['ignore', 'inherit', 'inherit'] });

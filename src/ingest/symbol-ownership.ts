@@ -119,6 +119,12 @@ export class SymbolOwnership {
     await this.coordination.removeWorker(this.options.workerId).catch(() => undefined);
   }
 
+  /** Records this worker in the registry now (its link changed: /health reads it from there). Best effort. */
+  heartbeatSoon(): void {
+    if (this.stopped || this.timer === undefined) return;
+    this.heartbeat().catch(() => undefined);
+  }
+
   /** Whether other live workers share the upstream (as of the last round). */
   hasPeers(): boolean {
     return this.peerCount > 0;

@@ -117,7 +117,10 @@ export class Worker {
         onOpen: () => this.onSocketOpen(),
         onClose: ({ code, reason, reconnectInMs }) => {
           this.backfillController?.abort();
-          if (reconnectInMs !== undefined) this.status.link('disconnected', `socket closed (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${reconnectInMs} ms`);
+          if (reconnectInMs !== undefined) {
+            this.status.link('disconnected', `socket closed (${code}${reason ? ` ${reason}` : ''}); reconnecting in ${reconnectInMs} ms`);
+            this.ownership.heartbeatSoon();
+          }
         },
         onData: (topic, frame, receivedAtMs) => this.onData(topic, frame, receivedAtMs),
         onMalformed: (raw, reason) => this.publisher.reject('MALFORMED_FRAME', reason, { frame: raw }),
@@ -329,6 +332,7 @@ export class Worker {
     if (!this.liveOnThisSocket) {
       this.liveOnThisSocket = true;
       this.status.link('live');
+      this.ownership.heartbeatSoon();
     }
     const channel = this.ingest.channelOf(topic);
     const channelState = channel ? this.status.channelState(channel) : 'live';
