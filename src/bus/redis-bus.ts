@@ -70,6 +70,8 @@ export const MAX_PENDING_READS = 10_000;
 export const OPERATION_DEADLINE_MS = 5_000;
 /** Bytes of publishes accepted but not yet confirmed, beyond which publish fails fast (books can be large). */
 export const MAX_PENDING_PUBLISH_BYTES = 64 * 1024 * 1024;
+/** How often a Redis that missed a deadline is pinged until it answers. */
+const STALL_PROBE_INTERVAL_MS = 1_000;
 /** How long close() lets in-flight publishes finish before cutting the connection. */
 const CLOSE_DRAIN_WAIT_MS = 1_000;
 
@@ -101,6 +103,7 @@ class RedisBus implements MarketBus {
   private pendingReads = 0;
   /** Set when an operation missed its deadline; cleared by the next reply from Redis. */
   private stalledSinceMs: number | undefined;
+  private stallProbe: NodeJS.Timeout | undefined;
   private published = 0;
   private publishErrors = 0;
   private closed = false;
@@ -236,6 +239,7 @@ class RedisBus implements MarketBus {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    clearInterval(this.stallProbe);
     this.closing = (async () => {
       // Let publishes already handed to Redis finish (bounded: Redis may be stalled).
       await settleWithin(Promise.allSettled([...this.inFlight]), CLOSE_DRAIN_WAIT_MS);
@@ -362,21 +366,49 @@ class RedisBus implements MarketBus {
   private withDeadline<T>(operation: Promise<T>, what: string): Promise<T> {
     // Any reply, even a late one, proves Redis answers again.
     operation.then(
-      () => (this.stalledSinceMs = undefined),
+      () => this.clearStall(),
       () => undefined,
     );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        if (this.stalledSinceMs === undefined) {
-          this.stalledSinceMs = Date.now();
-          this.logger.warn({ what, deadlineMs: OPERATION_DEADLINE_MS }, 'redis is not answering');
-        }
+        this.markStalled(what);
         reject(new BusUnavailableError(`${what}: no reply from Redis within ${OPERATION_DEADLINE_MS} ms`));
       }, OPERATION_DEADLINE_MS);
       timer.unref();
     });
     return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Redis missed a deadline. It stays "not answering" until something it
+   * answers: an operation, or the PING sent every second meanwhile (one at a
+   * time), so a quiet process (a gateway that only listens) still sees the
+   * recovery.
+   */
+  private markStalled(what: string): void {
+    if (this.stalledSinceMs !== undefined || this.closed) return;
+    this.stalledSinceMs = Date.now();
+    this.logger.warn({ what, deadlineMs: OPERATION_DEADLINE_MS }, 'redis is not answering');
+    let probing = false;
+    this.stallProbe = setInterval(() => {
+      if (probing || this.closed || !this.commands.isReady) return;
+      probing = true;
+      this.commands.client
+        .ping()
+        .then(
+          () => this.clearStall(),
+          () => undefined,
+        )
+        .finally(() => (probing = false));
+    }, STALL_PROBE_INTERVAL_MS);
+    this.stallProbe.unref();
+  }
+
+  private clearStall(): void {
+    this.stalledSinceMs = undefined;
+    clearInterval(this.stallProbe);
+    this.stallProbe = undefined;
   }
 
   private refusal(): BusUnavailableError {

@@ -289,6 +289,20 @@ void describe('redis bus: faults', () => {
     assert.equal(snapshot.seq, after.update.seq);
   });
 
+  void it('sees a hung Redis that was replaced come back with no operation of its own (a listening gateway)', async () => {
+    const raw = await owned.raw(own!.url);
+    const pid = Number(/process_id:(\d+)/.exec(await raw.info('server'))?.[1]);
+    const bus = owned.bus(own!.url, 'probe:');
+    await bus.publish(tickerUpdate('BTCUSDT', '1.0'));
+    process.kill(pid, 'SIGSTOP');
+    await assert.rejects(bus.publish(tickerUpdate('BTCUSDT', '2.0')), /no reply from Redis/);
+    assert.equal(bus.connectionState(), 'disconnected');
+    // The hung server dies and a new one starts: the operation that missed its deadline fails, nothing succeeds.
+    await own!.kill();
+    await own!.startProcess();
+    await waitUntil(() => bus.connectionState() === 'connected', 'connected again without any operation', 15_000);
+  });
+
   void it('closes promptly while Redis is down', async () => {
     await own!.kill();
     const bus = owned.bus(own!.url, 'close:');
