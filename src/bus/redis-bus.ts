@@ -45,6 +45,7 @@ import {
 } from './market-bus.js';
 import type { Coordination } from './coordination.js';
 import { RedisCoordination } from './redis-coordination.js';
+import { RedisStallWatch } from './redis-stall-watch.js';
 import { RedisConnection, settleWithin, toBusError, type RedisClient } from './redis-connection.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { asStrings, parseEach, parseOrNull, parseSeq } from './redis-replies.js';
@@ -70,8 +71,6 @@ export const MAX_PENDING_READS = 10_000;
 export const OPERATION_DEADLINE_MS = 5_000;
 /** Bytes of publishes accepted but not yet confirmed, beyond which publish fails fast (books can be large). */
 export const MAX_PENDING_PUBLISH_BYTES = 64 * 1024 * 1024;
-/** How often a Redis that missed a deadline is pinged until it answers. */
-const STALL_PROBE_INTERVAL_MS = 1_000;
 /** How long close() lets in-flight publishes finish before cutting the connection. */
 const CLOSE_DRAIN_WAIT_MS = 1_000;
 
@@ -101,9 +100,7 @@ class RedisBus implements MarketBus {
   private pending = 0;
   private pendingBytes = 0;
   private pendingReads = 0;
-  /** Set when an operation missed its deadline; cleared by the next reply from Redis. */
-  private stalledSinceMs: number | undefined;
-  private stallProbe: NodeJS.Timeout | undefined;
+  private readonly stall: RedisStallWatch;
   private published = 0;
   private publishErrors = 0;
   private closed = false;
@@ -115,6 +112,7 @@ class RedisBus implements MarketBus {
     this.coordination = new RedisCoordination(this.keys, (what, work) => this.withClient(what, work));
     this.logger = options.logger ?? silentLogger();
     this.commands = RedisConnection.open(options.url, 'commands', this.logger);
+    this.stall = new RedisStallWatch(this.logger, () => (this.commands.isReady ? this.commands.client.ping() : undefined));
     this.subscriptions = new RedisSubscriptions(
       () => this.commands.duplicate('subscriber'),
       () => this.commands.isReady,
@@ -228,7 +226,7 @@ class RedisBus implements MarketBus {
   }
 
   connectionState(): BusConnectionState {
-    if (this.closed || this.stalledSinceMs !== undefined) return 'disconnected';
+    if (this.closed || this.stall.stalled) return 'disconnected';
     return this.commands.state();
   }
 
@@ -239,7 +237,7 @@ class RedisBus implements MarketBus {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
-    clearInterval(this.stallProbe);
+    this.stall.close();
     this.closing = (async () => {
       // Let publishes already handed to Redis finish (bounded: Redis may be stalled).
       await settleWithin(Promise.allSettled([...this.inFlight]), CLOSE_DRAIN_WAIT_MS);
@@ -258,7 +256,7 @@ class RedisBus implements MarketBus {
     const refused =
       this.closed ||
       !this.commands.isReady ||
-      this.stalledSinceMs !== undefined ||
+      this.stall.stalled ||
       this.pending >= MAX_PENDING_PUBLISHES ||
       this.pendingBytes + bytes > MAX_PENDING_PUBLISH_BYTES;
     if (refused) {
@@ -366,13 +364,13 @@ class RedisBus implements MarketBus {
   private withDeadline<T>(operation: Promise<T>, what: string): Promise<T> {
     // Any reply, even a late one, proves Redis answers again.
     operation.then(
-      () => this.clearStall(),
+      () => this.stall.clear(),
       () => undefined,
     );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        this.markStalled(what);
+        this.stall.mark(what, OPERATION_DEADLINE_MS);
         reject(new BusUnavailableError(`${what}: no reply from Redis within ${OPERATION_DEADLINE_MS} ms`));
       }, OPERATION_DEADLINE_MS);
       timer.unref();
@@ -380,40 +378,9 @@ class RedisBus implements MarketBus {
     return Promise.race([operation, deadline]).finally(() => clearTimeout(timer));
   }
 
-  /**
-   * Redis missed a deadline. It stays "not answering" until something it
-   * answers: an operation, or the PING sent every second meanwhile (one at a
-   * time), so a quiet process (a gateway that only listens) still sees the
-   * recovery.
-   */
-  private markStalled(what: string): void {
-    if (this.stalledSinceMs !== undefined || this.closed) return;
-    this.stalledSinceMs = Date.now();
-    this.logger.warn({ what, deadlineMs: OPERATION_DEADLINE_MS }, 'redis is not answering');
-    let probing = false;
-    this.stallProbe = setInterval(() => {
-      if (probing || this.closed || !this.commands.isReady) return;
-      probing = true;
-      this.commands.client
-        .ping()
-        .then(
-          () => this.clearStall(),
-          () => undefined,
-        )
-        .finally(() => (probing = false));
-    }, STALL_PROBE_INTERVAL_MS);
-    this.stallProbe.unref();
-  }
-
-  private clearStall(): void {
-    this.stalledSinceMs = undefined;
-    clearInterval(this.stallProbe);
-    this.stallProbe = undefined;
-  }
-
   private refusal(): BusUnavailableError {
     if (this.closed || !this.commands.isReady) return this.commands.unavailable();
-    if (this.stalledSinceMs !== undefined) return new BusUnavailableError('redis is not answering');
+    if (this.stall.stalled) return new BusUnavailableError('redis is not answering');
     return new BusUnavailableError(`redis is not keeping up: ${this.pending} publishes (${this.pendingBytes} bytes) pending`);
   }
 
