@@ -139,12 +139,31 @@ interface RunResult {
   readonly clientBound: boolean;
 }
 
+/** A run that has not finished in this long is abandoned (its processes killed) rather than hanging the bench. */
+const RUN_TIMEOUT_MS = 120_000;
+
 async function runOne(spec: ServerSpec, connections: number, redisUrl: string, profile: (typeof PROFILES)[keyof typeof PROFILES]): Promise<RunResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${spec.name}, ${connections} connections: no result within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
+  });
+  const children: ChildProcess[] = [];
+  try {
+    return await Promise.race([measure(spec, connections, redisUrl, profile, children), timeout]);
+  } finally {
+    clearTimeout(timer);
+    for (const child of children) child.kill('SIGKILL');
+  }
+}
+
+async function measure(spec: ServerSpec, connections: number, redisUrl: string, profile: (typeof PROFILES)[keyof typeof PROFILES], children: ChildProcess[]): Promise<RunResult> {
   const port = await freePort();
   const server = await startServer(spec, port, redisUrl);
+  children.push(server);
   try {
     const clients = startClients({ kind: spec.kind, base: `ws://127.0.0.1:${port}`, clients: connections, symbols: 100, sampled: 200, oneChannel: false });
     process.stderr.write(`bench: server up on ${port}, connecting clients\n`);
+    children.push(clients.child);
     const { connected } = await clients.ready;
     process.stderr.write(`bench: ${connected} connected\n`);
     await new Promise((resolve) => setTimeout(resolve, profile.warmupS * 1000));
@@ -211,8 +230,12 @@ async function main(): Promise<void> {
     for (const connections of profile.connections) {
       for (const spec of specs) {
         process.stderr.write(`bench: ${spec.name}, ${connections} connections\n`);
-        results.push(await runOne(spec, connections, redis.url, profile));
-        process.stderr.write(`${table(results.slice(-1))}\n`);
+        try {
+          results.push(await runOne(spec, connections, redis.url, profile));
+          process.stderr.write(`${table(results.slice(-1))}\n`);
+        } catch (error) {
+          process.stderr.write(`bench: ${(error as Error).message}; row left out\n`);
+        }
       }
     }
   } finally {
