@@ -13,7 +13,7 @@ import type { WorkerConfig } from '../config/worker-config.js';
 import { bybitWsEndpoint } from '../config/worker-config.js';
 import { BybitConnection, type BybitConnectionStats } from '../exchanges/bybit/bybit-connection.js';
 import { ExchangeClock } from '../exchanges/bybit/exchange-clock.js';
-import { assertSymbolsTradable, BybitRestClient, BybitRestError, UnknownSymbolError, type InstrumentInfo } from '../exchanges/bybit/bybit-rest-client.js';
+import { assertSymbolsTradable, BybitRestClient, BybitRestError, UnknownSymbolError } from '../exchanges/bybit/bybit-rest-client.js';
 import { Backoff } from '../shared/backoff.js';
 import type { Logger } from '../shared/logger.js';
 import { sleep, withinMs } from '../shared/time.js';
@@ -21,6 +21,7 @@ import { ChannelPublisher } from './channel-publisher.js';
 import { IngestCounters, type IngestCountersSnapshot } from './ingest-counters.js';
 import type { IngestContext } from './ingest-context.js';
 import { MarketIngest } from './market-ingest.js';
+import { SharedInstruments } from './shared-instruments.js';
 import { StatusReporter } from './status-reporter.js';
 import { SymbolOwnership, type ReleaseReason } from './symbol-ownership.js';
 
@@ -51,10 +52,6 @@ const BOOK_RESYNC_TIMEOUT_MS = 10_000;
 const WATCHDOG_INTERVAL_MS = 500;
 /** Bound on each step of stop() that needs Redis (the CLI gives the whole stop 8 s). */
 const STOP_STEP_MS = 1_500;
-/** The instrument list (what clients may request) is read again this often. */
-const INSTRUMENTS_REFRESH_MS = 3_600_000;
-/** How long a published instrument list stays valid without a refresh. */
-const INSTRUMENTS_TTL_MS = 3 * INSTRUMENTS_REFRESH_MS;
 
 export class Worker {
   private readonly counters = new IngestCounters();
@@ -69,8 +66,7 @@ export class Worker {
   private readonly upstream: string;
   private readonly logger: Logger;
   /** Trading symbols from instruments-info: what clients may request. */
-  private tradable: ReadonlySet<string> = new Set();
-  private instrumentsTimer: NodeJS.Timeout | undefined;
+  private readonly instruments: SharedInstruments;
   private stopping = false;
   private readonly stopController = new AbortController();
   private watchdogTimer: NodeJS.Timeout | undefined;
@@ -96,6 +92,7 @@ export class Worker {
       (symbol) => this.ownership.holds(symbol),
     );
     this.upstream = `bybit:${config.category}`;
+    this.instruments = new SharedInstruments(deps.bus.coordination, this.upstream, this.logger.child({ component: 'instruments' }));
     this.status = new StatusReporter(
       deps.bus,
       { upstream: this.upstream, worker: config.workerId, simulated: deps.simulated ?? false },
@@ -152,9 +149,9 @@ export class Worker {
         released: (symbol, reason) => this.onSymbolReleased(symbol, reason),
         // A standby worker gets no data, so its link never reads "live": say the socket is open instead.
         linkState: () => (this.ownership.symbols().length === 0 && this.connection.state === 'open' ? 'open' : (this.status.linkState() ?? 'connecting')),
-        isTradable: (symbol) => this.tradable.has(symbol),
+        isTradable: (symbol) => this.instruments.has(symbol),
         // Redis up after this worker, or restarted empty: the list gateways check requests against is gone.
-        roundDone: () => this.republishInstrumentsIfLost(),
+        roundDone: () => this.instruments.shareIfLost(),
       },
       this.logger.child({ component: 'leases' }),
     );
@@ -172,7 +169,7 @@ export class Worker {
     // Connected even with no symbol leased: a standby worker takes a symbol over on an open socket.
     worker.connection.start();
     await worker.ownership.start();
-    worker.instrumentsTimer = setInterval(() => void worker.refreshInstruments(), INSTRUMENTS_REFRESH_MS);
+    worker.instruments.startRefreshing(worker.rest);
     worker.watchdogTimer = setInterval(() => worker.watchdog(), WATCHDOG_INTERVAL_MS);
     worker.statusTimer = setInterval(() => worker.logStatusLine(), config.statusIntervalS * 1000);
     worker.repairTimer = setInterval(() => worker.repairCandleHoles(), config.candleRepairIntervalMs);
@@ -214,7 +211,7 @@ export class Worker {
       clearInterval(this.watchdogTimer);
       clearInterval(this.statusTimer);
       clearInterval(this.repairTimer);
-      clearInterval(this.instrumentsTimer);
+      this.instruments.stop();
       await this.connection.stop();
       const stats = this.stats();
       const channels = stats.symbols.flatMap((symbol) => this.ingest.channelsOf(symbol));
@@ -238,7 +235,7 @@ export class Worker {
       try {
         const instruments = await this.rest.listInstruments();
         assertSymbolsTradable(instruments, this.config.symbols, this.config.category);
-        await this.adoptInstruments(instruments);
+        await this.instruments.adopt(instruments);
         this.logger.info({ symbols: this.config.symbols, instruments: instruments.size }, 'symbols validated against instruments-info');
         return;
       } catch (error) {
@@ -249,34 +246,6 @@ export class Worker {
         await sleep(delayMs, this.stopController.signal);
         if (this.stopController.signal.aborted) throw new Error('stopped before the symbols could be validated');
       }
-    }
-  }
-
-  /** Keeps the trading symbols, and shares them with gateways (which refuse a client's unknown symbol with them). */
-  private async adoptInstruments(instruments: ReadonlyMap<string, InstrumentInfo>): Promise<void> {
-    this.tradable = new Set([...instruments.values()].filter((info) => info.status === 'Trading').map((info) => info.symbol));
-    await this.publishInstruments();
-  }
-
-  private async publishInstruments(): Promise<void> {
-    await this.deps.bus.coordination.publishInstruments(this.upstream, [...this.tradable], INSTRUMENTS_TTL_MS).catch((error: unknown) => {
-      this.logger.warn({ err: (error as Error).message }, 'could not share the instrument list');
-    });
-  }
-
-  /** Gateways refuse every requested symbol without the list: put it back when Redis lost it. */
-  private async republishInstrumentsIfLost(): Promise<void> {
-    const probe = this.tradable.values().next();
-    if (probe.done) return;
-    const present = await this.deps.bus.coordination.isInstrument(this.upstream, probe.value).catch(() => true);
-    if (present === undefined) await this.publishInstruments();
-  }
-
-  private async refreshInstruments(): Promise<void> {
-    try {
-      await this.adoptInstruments(await this.rest.listInstruments());
-    } catch (error) {
-      this.logger.warn({ err: (error as Error).message }, 'instrument list refresh failed; keeping the last one');
     }
   }
 
@@ -343,7 +312,7 @@ export class Worker {
   /** The bus takes publishes again after an outage; it may have lost everything it stored. */
   private onBusRecovered(): void {
     this.status.reannounce();
-    void this.publishInstruments();
+    void this.instruments.share();
     void this.ingest.restoreCandles(this.deps.bus);
   }
 
