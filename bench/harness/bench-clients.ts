@@ -9,7 +9,9 @@
  * @module
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createClient } from 'redis';
 import WebSocket from 'ws';
+import { RawWsClient } from './raw-ws-client.js';
 import { benchSymbols, LatencyHistogram, monotonicMicros, zipfAssignment } from './bench-common.js';
 
 export type ServerKind = 'tickstream' | 'python' | 'socketio';
@@ -23,6 +25,12 @@ export interface ClientsConfig {
   readonly sampled: number;
   /** All clients on BTCUSDT (the worst case) instead of Zipf. */
   readonly oneChannel: boolean;
+  /** Unsampled clients use the bare client (raw-ws-client.ts) rather than `ws`, which offers permessage-deflate. */
+  readonly bareUnsampled: boolean;
+  /** Clients that stop reading once connected (never sampled): the gateway must not let them hurt the others. */
+  readonly stalled: number;
+  /** The feed's Redis: a direct Pub/Sub subscriber there measures the harness's own floor (feed → Redis → a client). */
+  readonly redisUrl: string;
 }
 
 export interface ClientsReport {
@@ -33,7 +41,13 @@ export interface ClientsReport {
   readonly lost: number;
   readonly reordered: number;
   readonly closedDuringRun: number;
+  /** Error messages from the server (tickstream): a refused subscription must not pass for a quiet channel. */
+  readonly errors: number;
+  /** Updates the healthy clients should have received (the feed's messages on their channels, seen by the probe). */
+  readonly offered: number;
   readonly latency: ReturnType<LatencyHistogram['toJSON']>;
+  /** feed → Redis → a plain subscriber in this process, every channel: the latency no server can beat here. */
+  readonly redisHop: ReturnType<LatencyHistogram['toJSON']>;
   /** CPU of this process during the run, share of one core. */
   readonly cpuShare: number;
   /** p99 event-loop delay of this process during the run, ms: high means the clients, not the server, were behind. */
@@ -43,54 +57,77 @@ export interface ClientsReport {
 
 const CONNECT_CONCURRENCY = 100;
 
+/** What a bench client needs of its connection, from `ws` or from the bare client. */
+interface Transport {
+  sendText(text: string): void;
+  pause(): void;
+  terminate(): void;
+}
+
 class BenchClient {
   private readonly lastSeq = new Map<string, number>();
-  socket: WebSocket | undefined;
+  transport: Transport | undefined;
 
   constructor(
     private readonly config: ClientsConfig,
-    private readonly symbol: string,
+    readonly symbol: string,
     private readonly sampled: boolean,
     private readonly counters: Counters,
   ) {}
 
-  connect(): Promise<void> {
+  async connect(): Promise<void> {
     const { kind, base } = this.config;
     const url =
       kind === 'tickstream' ? `${base}/api/v1/live/ws` : kind === 'python' ? `${base}/ws/${this.symbol}` : `${base}/socket.io/?EIO=4&transport=websocket&symbol=${this.symbol}`;
+    this.transport = this.config.bareUnsampled && !this.sampled ? await this.openBare(url) : await this.openWs(url);
+    if (kind === 'tickstream') {
+      for (const subscription of ['candles', 'trades', 'ticker', 'orderbook']) {
+        this.transport.sendText(JSON.stringify({ type: 'subscribe', subscription, symbol: this.symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
+      }
+    }
+  }
+
+  private async openBare(url: string): Promise<Transport> {
+    const client = new RawWsClient({
+      onText: (chunk, start, end) => this.onFrame(chunk.subarray(start, end)),
+      onClose: () => this.counters.closed++,
+    });
+    await client.open(url);
+    return { sendText: (text) => client.sendText(text), pause: () => client.pause(), terminate: () => client.destroy() };
+  }
+
+  private openWs(url: string): Promise<Transport> {
     // Browsers offer permessage-deflate; whether it is used is the server's choice.
-    const socket = new WebSocket(url, { perMessageDeflate: true });
-    this.socket = socket;
+    const socket = new WebSocket(url, { perMessageDeflate: true, skipUTF8Validation: true });
     return new Promise((resolve, reject) => {
-      socket.once('open', () => {
-        if (kind === 'tickstream') {
-          for (const subscription of ['candles', 'trades', 'ticker', 'orderbook']) {
-            socket.send(JSON.stringify({ type: 'subscribe', subscription, symbol: this.symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
-          }
-        }
-        resolve();
-      });
+      socket.once('open', () => resolve({ sendText: (text) => socket.send(text), pause: () => socket.pause(), terminate: () => socket.terminate() }));
       socket.once('error', reject);
-      socket.on('message', (data: Buffer) => this.onFrame(data.toString()));
+      socket.on('message', (data: Buffer) => this.onFrame(data));
       socket.on('close', () => this.counters.closed++);
     });
   }
 
-  private onFrame(text: string): void {
+  private onFrame(data: Buffer): void {
     const counters = this.counters;
     if (!counters.running) return;
     counters.frames++;
-    let payload = text;
     if (this.config.kind === 'socketio') {
-      if (text === '2') return this.socket?.send('3');
-      if (text.startsWith('0')) return this.socket?.send('40');
+      const text = data.toString();
+      if (text === '2') return this.transport?.sendText('3');
+      if (text.startsWith('0')) return this.transport?.sendText('40');
       if (!text.startsWith('42')) return;
-      payload = (JSON.parse(text.slice(2)) as [string, string])[1];
+      return this.onPayload(Buffer.from((JSON.parse(text.slice(2)) as [string, string])[1]));
     }
-    if (!payload.startsWith('{"type":"update"')) {
-      // tickstream: subscribed / heartbeat / status, and the snapshot that sets where seq continues.
-      if (payload.startsWith('{"type":"snapshot"')) {
-        const message = JSON.parse(payload) as { channel: string; seq: number };
+    this.onPayload(data);
+  }
+
+  private onPayload(payload: Buffer): void {
+    const counters = this.counters;
+    if (!payload.subarray(0, UPDATE_PREFIX.length).equals(UPDATE_PREFIX)) {
+      // tickstream: subscribed / heartbeat / status / error, and the snapshot that sets where seq continues.
+      if (payload.subarray(0, ERROR_PREFIX.length).equals(ERROR_PREFIX)) counters.errors++;
+      else if (payload.subarray(0, SNAPSHOT_PREFIX.length).equals(SNAPSHOT_PREFIX)) {
+        const message = JSON.parse(payload.toString()) as { channel: string; seq: number };
         this.lastSeq.set(message.channel, message.seq);
       }
       return;
@@ -99,15 +136,16 @@ class BenchClient {
     let channel: string;
     let seq: number;
     if (this.sampled) {
-      const message = JSON.parse(payload) as { channel: string; seq: number; bench_t?: number };
+      const message = JSON.parse(payload.toString()) as { channel: string; seq: number; bench_t?: number };
       channel = message.channel;
       seq = message.seq;
       if (message.bench_t !== undefined) counters.latency.record(monotonicMicros() - message.bench_t);
     } else {
-      const at = payload.indexOf('"channel":"') + 11;
-      channel = payload.slice(at, payload.indexOf('"', at));
-      const seqAt = payload.lastIndexOf('"seq":') + 6;
-      seq = Number.parseInt(payload.slice(seqAt, seqAt + 16), 10);
+      // Unsampled clients only find channel and seq in the bytes: the client process must stay cheaper than the server.
+      const at = payload.indexOf(CHANNEL_KEY) + CHANNEL_KEY.length;
+      channel = payload.toString('latin1', at, payload.indexOf(QUOTE, at));
+      const seqAt = payload.lastIndexOf(SEQ_KEY) + SEQ_KEY.length;
+      seq = Number.parseInt(payload.toString('latin1', seqAt, seqAt + 16), 10);
     }
     const last = this.lastSeq.get(channel);
     if (last !== undefined) {
@@ -118,6 +156,13 @@ class BenchClient {
   }
 }
 
+const UPDATE_PREFIX = Buffer.from('{"type":"update"');
+const SNAPSHOT_PREFIX = Buffer.from('{"type":"snapshot"');
+const ERROR_PREFIX = Buffer.from('{"type":"error"');
+const CHANNEL_KEY = Buffer.from('"channel":"');
+const SEQ_KEY = Buffer.from('"seq":');
+const QUOTE = 0x22;
+
 interface Counters {
   running: boolean;
   frames: number;
@@ -125,16 +170,52 @@ interface Counters {
   lost: number;
   reordered: number;
   closed: number;
+  errors: number;
   latency: LatencyHistogram;
+  redisHop: LatencyHistogram;
+  /** Messages per Redis channel during the run. */
+  perChannel: Map<string, number>;
+}
+
+const FEED_CHANNEL = /^(candles|trades|ticker|orderbook):/;
+
+/** Subscribes to every channel of the feed's Redis and records each message's hop latency. */
+async function probeRedis(url: string, counters: Counters): Promise<() => Promise<void>> {
+  const subscriber = createClient({ url });
+  await subscriber.connect();
+  await subscriber.pSubscribe('*', (message, channel) => {
+    // Only the feed's channels: a server under test may use the same Redis for its own traffic (Socket.IO's adapter).
+    if (!counters.running || !FEED_CHANNEL.test(channel)) return;
+    counters.perChannel.set(channel, (counters.perChannel.get(channel) ?? 0) + 1);
+    const at = message.lastIndexOf('"bench_t":');
+    if (at >= 0) counters.redisHop.record(monotonicMicros() - Number.parseInt(message.slice(at + 10, at + 30), 10));
+  });
+  return async () => {
+    await subscriber.quit().catch(() => undefined);
+  };
+}
+
+function offeredTo(symbols: readonly string[], perChannel: ReadonlyMap<string, number>): number {
+  let total = 0;
+  for (const symbol of symbols) {
+    for (const channel of [`candles:${symbol}:1`, `trades:${symbol}`, `ticker:${symbol}`, `orderbook:${symbol}`]) total += perChannel.get(channel) ?? 0;
+  }
+  return total;
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CLIENTS ?? '{}') as ClientsConfig;
-  const counters: Counters = { running: true, frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram() };
+  const counters: Counters = { running: true, frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, errors: 0, latency: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() };
+  const stopProbe = await probeRedis(config.redisUrl, counters);
   const symbols = benchSymbols(config.symbols);
   const assignment = config.oneChannel ? Array.from({ length: config.clients }, () => 0) : zipfAssignment(config.clients, config.symbols);
   const every = Math.max(1, Math.floor(config.clients / Math.max(1, config.sampled)));
   const clients = assignment.map((index, i) => new BenchClient(config, symbols[index]!, i % every === 0, counters));
+  // Stalled clients are spread evenly over the unsampled ones (so over the symbols' popularity too).
+  const unsampled = clients.filter((_, i) => i % every !== 0);
+  const stalledEvery = config.stalled > 0 ? unsampled.length / config.stalled : Number.POSITIVE_INFINITY;
+  const stalled = new Set(Array.from({ length: Math.min(config.stalled, unsampled.length) }, (_, k) => unsampled[Math.floor(k * stalledEvery)]!));
+  const healthySymbols = clients.filter((client) => !stalled.has(client)).map((client) => client.symbol);
   let failed = 0;
   for (let i = 0; i < clients.length; i += CONNECT_CONCURRENCY) {
     const results = await Promise.allSettled(clients.slice(i, i + CONNECT_CONCURRENCY).map((client) => client.connect()));
@@ -146,7 +227,8 @@ async function main(): Promise<void> {
   loopDelay.enable();
   process.on('message', (message: { cmd: string }) => {
     if (message.cmd === 'start') {
-      Object.assign(counters, { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram() });
+      Object.assign(counters, { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() });
+      for (const client of stalled) client.transport?.pause();
       startedAt = performance.now();
       cpuAtStart = process.cpuUsage();
       loopDelay.reset();
@@ -162,13 +244,17 @@ async function main(): Promise<void> {
         lost: counters.lost,
         reordered: counters.reordered,
         closedDuringRun: counters.closed,
+        errors: counters.errors,
+        offered: offeredTo(healthySymbols, counters.perChannel),
         latency: counters.latency.toJSON(),
+        redisHop: counters.redisHop.toJSON(),
         cpuShare: (cpu.user + cpu.system) / 1e6 / seconds,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
         seconds,
       };
+      void stopProbe();
       process.send?.({ cmd: 'report', report }, () => {
-        for (const client of clients) client.socket?.terminate();
+        for (const client of clients) client.transport?.terminate();
         process.exit(0);
       });
     }

@@ -32,9 +32,11 @@ export function zipfAssignment(clients: number, count: number, exponent = 1.1): 
 /**
  * Latency histogram with ~1.5% relative precision from 1 µs to ~1 hour:
  * 64 linear sub-buckets per power of two (HdrHistogram's idea, small).
+ * Bucket = magnitude * 128 + value >> magnitude, where the shifted value lies
+ * in [64, 128) once magnitude > 0 (and in [0, 128) below 128 µs).
  */
 export class LatencyHistogram {
-  private static readonly SUB = 64;
+  private static readonly SUB = 128;
   readonly counts = new Map<number, number>();
   total = 0;
   max = 0;
@@ -71,7 +73,7 @@ export class LatencyHistogram {
   }
 
   private static bucketOf(value: number): number {
-    const magnitude = Math.max(0, Math.floor(Math.log2(value)) - 5);
+    const magnitude = Math.max(0, Math.floor(Math.log2(value)) - 6);
     const sub = Math.floor(value / 2 ** magnitude);
     return magnitude * LatencyHistogram.SUB + sub;
   }

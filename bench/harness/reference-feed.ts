@@ -6,11 +6,12 @@
  * Each message carries `bench_t`, its scheduled send time (µs, monotonic
  * clock): a late feed shows up as latency instead of hiding it.
  *
- *   npx tsx bench/harness/reference-feed.ts REDIS_URL [symbols=100] [seconds=0: until SIGTERM] [seed=1]
+ *   npx tsx bench/harness/reference-feed.ts REDIS_URL [symbols=100] [seconds=0: until SIGTERM] [seed=1] [rate=1]
  *
  * Rates per symbol: trades Poisson 5/s (BTCUSDT and ETHUSDT 50/s, with a 10x
  * burst for 1 s every 10 s), ticker 1/s, candle 1/s, order book 10/s (deltas
- * of 1-3 levels on a 50-level book).
+ * of 1-3 levels on a 50-level book), each multiplied by `rate` (1000 symbols
+ * at rate 0.1 offer what 100 symbols offer at 1: more channels, same load).
  * @module
  */
 import { createRedisBus } from '../../src/bus/redis-bus.js';
@@ -39,7 +40,11 @@ interface Stream {
   nextUs: number;
   /** Mean interval between messages, µs (trades: of the Poisson process outside bursts). */
   readonly meanUs: number;
+  /** BTCUSDT/ETHUSDT trades: 10x bursts. */
+  readonly hot: boolean;
 }
+
+const HOT_TRADES_US = 20_000;
 
 const BURST_PERIOD_US = 10_000_000;
 const BURST_LENGTH_US = 1_000_000;
@@ -51,7 +56,7 @@ export interface FeedStats {
   maxLagUs: number;
 }
 
-export async function runFeed(redisUrl: string, symbolCount: number, seconds: number, seed: number, stop: AbortSignal): Promise<FeedStats> {
+export async function runFeed(redisUrl: string, symbolCount: number, seconds: number, seed: number, stop: AbortSignal, rate = 1): Promise<FeedStats> {
   const rand = random(seed);
   const bus = createRedisBus({ url: redisUrl, prefix: '', limits: { ...DEFAULT_BUS_LIMITS, messageHistorySize: 200 } });
   const symbols = benchSymbols(symbolCount);
@@ -59,8 +64,11 @@ export async function runFeed(redisUrl: string, symbolCount: number, seconds: nu
   const streams: Stream[] = [];
   for (const symbol of symbols) {
     const hot = symbol === 'BTCUSDT' || symbol === 'ETHUSDT';
-    const kinds: [Kind, number][] = [['trades', hot ? 20_000 : 200_000], ['ticker', 1_000_000], ['candles', 1_000_000], ['orderbook', 100_000]];
-    for (const [kind, meanUs] of kinds) streams.push({ symbol, kind, meanUs, nextUs: startUs + Math.floor(rand() * meanUs) });
+    const kinds: [Kind, number][] = [['trades', hot ? HOT_TRADES_US : 200_000], ['ticker', 1_000_000], ['candles', 1_000_000], ['orderbook', 100_000]];
+    for (const [kind, baseUs] of kinds) {
+      const meanUs = baseUs / rate;
+      streams.push({ symbol, kind, meanUs, hot: hot && kind === 'trades', nextUs: startUs + Math.floor(rand() * meanUs) });
+    }
   }
   const books = new Map(symbols.map((symbol, index) => [symbol, initialBook(100 + index)]));
   const stats: FeedStats = { published: 0, failed: 0, maxLagUs: 0 };
@@ -69,7 +77,7 @@ export async function runFeed(redisUrl: string, symbolCount: number, seconds: nu
 
   const interval = (stream: Stream): number => {
     if (stream.kind !== 'trades') return stream.meanUs;
-    const hot = stream.meanUs === 20_000 && (stream.nextUs - startUs) % BURST_PERIOD_US < BURST_LENGTH_US;
+    const hot = stream.hot && (stream.nextUs - startUs) % BURST_PERIOD_US < BURST_LENGTH_US;
     const mean = hot ? stream.meanUs / 10 : stream.meanUs;
     return Math.max(1, Math.round(-Math.log(1 - rand()) * mean));
   };
@@ -147,11 +155,11 @@ function messageFor(stream: Stream, book: OrderBookData, id: number): { update: 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [redisUrl = 'redis://127.0.0.1:6379', symbols = '100', seconds = '0', seed = '1'] = process.argv.slice(2);
+  const [redisUrl = 'redis://127.0.0.1:6379', symbols = '100', seconds = '0', seed = '1', rate = '1'] = process.argv.slice(2);
   const controller = new AbortController();
   process.on('SIGTERM', () => controller.abort());
   process.on('SIGINT', () => controller.abort());
-  void runFeed(redisUrl, Number(symbols), Number(seconds), Number(seed), controller.signal).then((stats) => {
+  void runFeed(redisUrl, Number(symbols), Number(seconds), Number(seed), controller.signal, Number(rate)).then((stats) => {
     process.stdout.write(`${JSON.stringify({ feed: stats })}\n`);
   });
 }

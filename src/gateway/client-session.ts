@@ -5,12 +5,14 @@
  * the upstream status messages that concern its channels.
  * @module
  */
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { MarketBus } from '../bus/market-bus.js';
 import type { GatewayLimits } from '../config/gateway-config.js';
 import { channelName, type ChannelRef, type StatusMessage, type SubscriptionResponse } from '../schemas/index.js';
 import type { Logger } from '../shared/logger.js';
 import { ChannelCursor } from './channel-cursor.js';
+import { framedOnce, type TurnBatcher } from './frame-writer.js';
 import type { ChannelHub, ChannelListener } from './channel-hub.js';
 import { CLOSE_CODES, clientError, type ClientErrorCode } from './client-errors.js';
 import { snapshotMessage } from './snapshot-messages.js';
@@ -23,6 +25,7 @@ export interface SessionDeps {
   readonly logger: Logger;
   readonly simulated: () => boolean;
   readonly metrics: GatewayMetrics;
+  readonly batcher: TurnBatcher;
 }
 
 export interface SubscribeOptions {
@@ -45,12 +48,17 @@ export class ClientSession implements ChannelListener {
   private drainWaiters: (() => void)[] = [];
   private drainTimer: NodeJS.Timeout | undefined;
 
+  /** The TCP socket under `socket`, for pre-framed writes; undefined where `ws` must frame (permessage-deflate). */
+  private readonly rawSocket: Duplex | undefined;
+
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
     readonly remoteAddress: string,
+    rawSocket: Duplex,
   ) {
     socket.on('pong', () => (this.alive = true));
+    this.rawSocket = socket.extensions === '' ? rawSocket : undefined;
   }
 
   get subscriptionCount(): number {
@@ -143,8 +151,10 @@ export class ClientSession implements ChannelListener {
     }
     this.messagesSent++;
     this.deps.metrics.messagesOut.inc();
+    // A shared bus message (a Buffer) is framed once for all clients (frame-writer.ts).
+    if (this.rawSocket && typeof data !== 'string') this.deps.batcher.write(this.rawSocket, framedOnce(data));
     // Every message is JSON text: a Buffer would otherwise go out as a binary frame (a Blob in browsers).
-    this.socket.send(data, { binary: false });
+    else this.socket.send(data, { binary: false });
   }
 
   /**

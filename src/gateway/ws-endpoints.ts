@@ -18,6 +18,7 @@ import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type Hear
 import { rawDataText } from '../shared/raw-data.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
+import { TurnBatcher } from './frame-writer.js';
 import { parseQueryInt } from './query-params.js';
 import { CLOSE_CODES } from './client-errors.js';
 import type { ServedChannels } from './served-channels.js';
@@ -28,7 +29,7 @@ export const LIVE_PREFIX = '/api/v1/live';
 
 const checkSubscription = TypeCompiler.Compile(WebSocketSubscriptionSchema);
 
-export interface WsEndpointOptions extends SessionDeps {
+export interface WsEndpointOptions extends Omit<SessionDeps, 'batcher'> {
   readonly served: ServedChannels;
   /** Asks the workers for a symbol a subscribing client wants and none streams. */
   readonly demand: SymbolDemand;
@@ -64,6 +65,7 @@ export class WsEndpoints {
   private readonly connectionLimits: ConnectionLimits;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly sessionDeps: SessionDeps;
 
   constructor(private readonly options: WsEndpointOptions) {
     this.server = new WebSocketServer({
@@ -75,6 +77,7 @@ export class WsEndpoints {
       // Browsers pass a token as ["bearer", token]: answer with "bearer", never echo the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
     });
+    this.sessionDeps = { ...options, batcher: new TurnBatcher() };
     this.tokens = new TokenVerifier(options.security);
     this.connectionLimits = new ConnectionLimits(options.limits);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);
@@ -144,12 +147,12 @@ export class WsEndpoints {
         if (!auth.ok) this.options.logger.info({ ip, reason: auth.reason }, 'upgrade refused: unauthorized');
         return refuse(auth.ok ? 503 : 401, auth.ok ? 'Service Unavailable' : 'Unauthorized');
       }
-      this.server.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, target, url, ip, auth.expiresAtMs));
+      this.server.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, socket, target, url, ip, auth.expiresAtMs));
     });
   }
 
-  private onConnection(ws: WebSocket, target: NonNullable<Route>, url: URL, ip: string, expiresAtMs: number | undefined): void {
-    const session = new ClientSession(ws, this.options, ip);
+  private onConnection(ws: WebSocket, socket: Duplex, target: NonNullable<Route>, url: URL, ip: string, expiresAtMs: number | undefined): void {
+    const session = new ClientSession(ws, this.sessionDeps, ip, socket);
     this.sessions.add(session);
     const expire = () => {
       session.sendError('UNAUTHORIZED', 'token expired');

@@ -43,6 +43,11 @@ export class TestRedisServer {
     return server;
   }
 
+  /** The running redis-server's pid (undefined while stopped), e.g. to pin it to a CPU in benchmarks. */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }

@@ -1,0 +1,122 @@
+/**
+ * The servers under test and how to start, pin and watch them: shared by the
+ * fan-out runs (run-bench.ts) and the idle-memory fit (idle-rss.ts).
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { benchSymbols } from './bench-common.js';
+import type { ServerKind } from './bench-clients.js';
+
+export interface ServerSpec {
+  readonly name: string;
+  readonly kind: ServerKind;
+  /**
+   * Unsampled clients may use the bare client (no permessage-deflate offered): true where the server would not
+   * compress anyway; false for the Python defaults row, whose cost is compressing for every client that offers it.
+   */
+  readonly bareClients: boolean;
+  /** `symbols`: how many bench symbols the feed publishes (a server that needs them configured gets them). */
+  command(port: number, redisUrl: string, symbols?: number): { cmd: string; args: string[]; cwd?: string; env?: Record<string, string> };
+}
+
+export const SERVERS: Record<string, ServerSpec> = {
+  tickstream: {
+    name: 'tickstream',
+    kind: 'tickstream',
+    bareClients: true,
+    command: (port, redisUrl, symbols = 100) => ({
+      cmd: process.execPath,
+      args: ['dist/cli/main.js', 'gateway', '--port', String(port)],
+      // The gateway serves the symbols it is configured with (plus a few requested ones): the feed's, here.
+      env: { SYMBOLS: benchSymbols(symbols).join(','), REDIS_URL: redisUrl, LOG_LEVEL: 'warn', MAX_CONNECTIONS_PER_IP: '100000', NEW_CONNECTIONS_PER_IP_PER_MINUTE: '1000000', SNAPSHOT_DEFAULT_LIMIT: '1' },
+    }),
+  },
+  python: {
+    name: 'python (FastAPI, defaults)',
+    kind: 'python',
+    bareClients: false,
+    command: (port, redisUrl) => ({ cmd: '/usr/bin/python3', args: ['-m', 'uvicorn', 'server:app', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning'], cwd: 'bench/baselines/python-original', env: { REDIS_URL: redisUrl } }),
+  },
+  'python-nodeflate': {
+    name: 'python (FastAPI, deflate off)',
+    kind: 'python',
+    bareClients: true,
+    command: (port, redisUrl) => ({
+      cmd: '/usr/bin/python3',
+      args: ['-m', 'uvicorn', 'server:app', '--host', '127.0.0.1', '--port', String(port), '--log-level', 'warning', '--ws-per-message-deflate', 'false'],
+      cwd: 'bench/baselines/python-original',
+      env: { REDIS_URL: redisUrl },
+    }),
+  },
+  socketio: {
+    name: 'Socket.IO + redis-adapter',
+    kind: 'socketio',
+    bareClients: true,
+    command: (port, redisUrl) => ({ cmd: process.execPath, args: ['--import', 'tsx', 'bench/baselines/socketio/server.ts'], env: { PORT: String(port), REDIS_URL: redisUrl } }),
+  },
+};
+
+export const pinned = availableParallelism() >= 2;
+
+/**
+ * The server under test owns CPU 0 (taskset) and preempts anything else there (nice -10), so its latency and
+ * CPU are its own. Feed, Redis and clients are not pinned: on a two-core machine they need more than the other
+ * core, and may use what the server leaves of CPU 0.
+ */
+export function asServer(cmd: string, args: string[]): [string, string[]] {
+  return pinned ? ['nice', ['-n', '-10', 'taskset', '-c', '0', cmd, ...args]] : [cmd, args];
+}
+
+/** A helper process on one CPU (taskset), where the machine has two. */
+export function pin(cpu: number, cmd: string, args: string[]): [string, string[]] {
+  return pinned ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
+
+/** Feed and Redis come before the clients (nice -5): a busy client process then delays only itself. */
+export function asFeed(cmd: string, args: string[]): [string, string[]] {
+  return ['nice', ['-n', '-5', cmd, ...args]];
+}
+
+/** utime + stime of a process, seconds (Linux /proc). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export function rssKb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.split(/\s+/)[1] ?? 0);
+}
+
+/**
+ * Starts a server under test and resolves once its port accepts TCP (the Socket.IO baseline answers no plain
+ * HTTP request, so nothing more is asked). The pid is the server's own: nice and taskset exec it in place.
+ */
+export async function startServer(spec: ServerSpec, port: number, redisUrl: string, symbols?: number, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+  const { cmd, args, cwd, env } = spec.command(port, redisUrl, symbols);
+  const [command, argv] = asServer(cmd, args);
+  const child = spawn(command, argv, { cwd, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (await accepts(port)) return child;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${spec.name} did not start on port ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * The bench harness's own arithmetic and its bare client: a benchmark that
+ * miscounts is worse than none. Real sockets, a real `ws` server.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { WebSocketServer } from 'ws';
+import { LatencyHistogram, zipfAssignment } from '../../bench/harness/bench-common.js';
+import { RawWsClient } from '../../bench/harness/raw-ws-client.js';
+import { knees, summarize } from '../../bench/harness/bench-report.js';
+import type { RunResult } from '../../bench/harness/bench-run.js';
+
+describe('bench harness', () => {
+  it('LatencyHistogram quantiles stay within 1.6% of the exact value across magnitudes', () => {
+    const histogram = new LatencyHistogram();
+    const values = Array.from({ length: 100_000 }, (_, i) => 1 + ((i * 7919) % 1_000_000));
+    for (const value of values) histogram.record(value);
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const q of [0.01, 0.5, 0.9, 0.99, 0.999]) {
+      const exact = sorted[Math.ceil(q * sorted.length) - 1]!;
+      const measured = histogram.quantile(q);
+      assert.ok(measured >= exact && measured <= exact * 1.016 + 1, `q${q}: ${measured} vs exact ${exact}`);
+    }
+    const merged = new LatencyHistogram();
+    merged.merge(JSON.parse(JSON.stringify(histogram.toJSON())) as ReturnType<LatencyHistogram['toJSON']>);
+    assert.equal(merged.quantile(0.99), histogram.quantile(0.99), 'survives the IPC round trip');
+  });
+
+  it('zipfAssignment gives rank 1 the most clients, decreasing, and every client a symbol', () => {
+    const assignment = zipfAssignment(10_000, 100);
+    const counts = Array.from({ length: 100 }, (_, symbol) => assignment.filter((index) => index === symbol).length);
+    assert.equal(assignment.length, 10_000);
+    assert.ok(counts[0]! > counts[1]! && counts[1]! > counts[9]! && counts[9]! > counts[99]!, counts.slice(0, 10).join(','));
+    // Zipf(1.1) over 100 symbols: rank 1 holds about 1 / H(100, 1.1) of the clients (~22%).
+    assert.ok(counts[0]! > 1_900 && counts[0]! < 2_500, `rank 1: ${counts[0]}`);
+  });
+
+  it('RawWsClient reads text frames of every length class, split or batched across TCP chunks, and answers pings', async (t) => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    t.after(
+      () =>
+        new Promise((resolve) => {
+          for (const socket of server.clients) socket.terminate();
+          server.close(resolve);
+        }),
+    );
+    const messages = ['{"a":1}', 'x'.repeat(125), 'y'.repeat(126), 'z'.repeat(70_000), '{"last":true}'];
+    let pong!: (data: string) => void;
+    const ponged = new Promise<string>((resolve) => (pong = resolve));
+    const subscribed = new Promise<string>((resolve) => {
+      server.on('connection', (socket) => {
+        socket.on('pong', (data) => pong(data.toString('utf8')));
+        socket.once('message', (data) => {
+          resolve((data as Buffer).toString());
+          socket.ping('hi');
+          for (const message of messages) socket.send(message);
+        });
+      });
+    });
+    const received: string[] = [];
+    let done!: () => void;
+    const all = new Promise<void>((resolve) => (done = resolve));
+    const client = new RawWsClient({
+      onText: (chunk, start, end) => {
+        received.push(chunk.toString('utf8', start, end));
+        if (received.length === messages.length) done();
+      },
+      onClose: () => undefined,
+    });
+    await client.open(`ws://127.0.0.1:${(server.address() as { port: number }).port}/path?x=1`);
+    t.after(() => client.destroy());
+    client.sendText('{"type":"subscribe"}');
+    assert.equal(await subscribed, '{"type":"subscribe"}', 'a masked client frame the server decodes');
+    await all;
+    assert.deepEqual(received, messages);
+    assert.equal(await ponged, 'hi', 'a ping answered with its payload');
+  });
+
+  it('summarize takes medians over repeats and knees name the first load not carried', () => {
+    const row = (connections: number, p99Ms: number, delivered: number, offered: number): RunResult => ({
+      server: 's', scenario: 'zipf', connections, connected: connections, offeredPerS: offered, deliveredPerS: delivered,
+      p50Ms: 1, p99Ms, p999Ms: p99Ms, cpuSecondsPer100k: 0.5, serverCpuShare: 0.5, serverRssMb: 100, lost: 0, reordered: 0,
+      closedDuringRun: 0, errors: 0, redisHopP50Ms: 0.1, redisHopP99Ms: 1, clientCpuShare: 0.5, clientLoopDelayP99Ms: 5, clientBound: false,
+    });
+    const summaries = summarize([row(1000, 5, 50_000, 50_000), row(1000, 9, 50_000, 50_000), row(1000, 7, 50_000, 50_000), row(5000, 80, 240_000, 250_000)]);
+    const first = summaries.find((s) => s.connections === 1000)!;
+    assert.equal(first.median.p99Ms, 7);
+    assert.deepEqual(first.p99Range, [5, 9]);
+    assert.deepEqual(knees(summaries), ['s: carried 50000 msgs/s (1000 connections); knee at 5000 connections (p99 80 ms)']);
+  });
+});
