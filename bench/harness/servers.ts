@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { canConnect } from '../../test/helpers/redis-server.js';
 import { benchSymbols } from './bench-common.js';
 import type { ServerKind } from './bench-clients.js';
 
@@ -101,22 +101,11 @@ export async function startServer(spec: ServerSpec, port: number, redisUrl: stri
   const child = spawn(command, argv, { cwd, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (await accepts(port)) return child;
+    if (await canConnect(port)) return child;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`${spec.name} did not start on port ${port}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
