@@ -123,6 +123,11 @@ export interface MarketBus {
   /** Leases, worker registry, symbol demand and instruments (see coordination.ts). */
   readonly coordination: Coordination;
   connectionState(): BusConnectionState;
+  /**
+   * How many times the connection was lost so far (never decreases): a watcher that polls
+   * `connectionState()` learns of an outage shorter than its poll interval.
+   */
+  connectionLosses(): number;
   stats(): BusStats;
   /** Idempotent. Stops reconnecting and releases connections. */
   close(): Promise<void>;

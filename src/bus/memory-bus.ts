@@ -173,6 +173,11 @@ class MemoryBus implements MarketBus {
     return this.closed ? 'disconnected' : 'connected';
   }
 
+  /** An in-process bus is never lost (closing it is not a loss). */
+  connectionLosses(): number {
+    return 0;
+  }
+
   stats(): BusStats {
     return { published: this.published, publishErrors: this.publishErrors, activeChannels: this.seqs.size };
   }

@@ -230,6 +230,10 @@ class RedisBus implements MarketBus {
     return this.commands.state();
   }
 
+  connectionLosses(): number {
+    return this.commands.losses;
+  }
+
   stats(): BusStats {
     return { published: this.published, publishErrors: this.publishErrors, activeChannels: this.activeChannels.size };
   }

@@ -49,6 +49,8 @@ export class RedisConnection {
   readonly client: RedisClient;
   private firstAttemptSettled = false;
   private failedSinceReady = false;
+  /** Times the connection was lost (or the first attempt failed); read by watchers that poll. */
+  losses = 0;
   private lostAtMs: number | undefined;
   private closed = false;
   private readonly waiters = new Set<(event: 'ready' | 'error' | 'closed') => void>();
@@ -154,6 +156,7 @@ export class RedisConnection {
     if (!this.failedSinceReady) {
       // Log the transition once at warn; the retries that follow are noise.
       this.failedSinceReady = true;
+      this.losses++;
       this.lostAtMs = Date.now();
       this.logger.warn({ err: error, connection: this.name }, 'redis unavailable; reconnecting');
     } else {

@@ -18,6 +18,8 @@ export class BusWatch {
   private timer: NodeJS.Timeout | undefined;
   /** A `disconnected` went out and no `live` since: only then is being connected news. */
   private announcedDown = false;
+  /** The bus's loss count at the last look. */
+  private seenLosses = 0;
 
   constructor(
     private readonly bus: MarketBus,
@@ -37,8 +39,16 @@ export class BusWatch {
   private check(): void {
     // 'connecting' (the first attempt) is not news either way.
     const state = this.bus.connectionState();
+    const losses = this.bus.connectionLosses();
+    const lostUnseen = losses > this.seenLosses;
+    this.seenLosses = losses;
     if (state === 'disconnected' && !this.announcedDown) this.send(false);
-    else if (state === 'connected' && this.announcedDown) this.send(true);
+    else if (state === 'connected') {
+      // Lost and back between two looks: still news (updates may have been missed, an emptied Redis may have
+      // lost this gateway's symbol demand), so both messages go out.
+      if (lostUnseen && !this.announcedDown) this.send(false);
+      if (this.announcedDown) this.send(true);
+    }
   }
 
   private send(connected: boolean): void {
