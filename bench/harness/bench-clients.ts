@@ -79,28 +79,31 @@ class BenchClient {
     const { kind, base } = this.config;
     const url =
       kind === 'tickstream' ? `${base}/api/v1/live/ws` : kind === 'python' ? `${base}/ws/${this.symbol}` : `${base}/socket.io/?EIO=4&transport=websocket&symbol=${this.symbol}`;
-    this.transport = this.config.bareUnsampled && !this.sampled ? await this.openBare(url) : await this.openWs(url);
+    // The transport is set before the handshake ends: Socket.IO's open packet can arrive with the upgrade
+    // response, and must be answered at once (`40`) or the server never joins the client to anything.
+    await (this.config.bareUnsampled && !this.sampled ? this.openBare(url) : this.openWs(url));
     if (kind === 'tickstream') {
       for (const subscription of ['candles', 'trades', 'ticker', 'orderbook']) {
-        this.transport.sendText(JSON.stringify({ type: 'subscribe', subscription, symbol: this.symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
+        this.transport?.sendText(JSON.stringify({ type: 'subscribe', subscription, symbol: this.symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
       }
     }
   }
 
-  private async openBare(url: string): Promise<Transport> {
+  private openBare(url: string): Promise<void> {
     const client = new RawWsClient({
       onText: (chunk, start, end) => this.onFrame(chunk.subarray(start, end)),
       onClose: () => this.counters.closed++,
     });
-    await client.open(url);
-    return { sendText: (text) => client.sendText(text), pause: () => client.pause(), terminate: () => client.destroy() };
+    this.transport = { sendText: (text) => client.sendText(text), pause: () => client.pause(), terminate: () => client.destroy() };
+    return client.open(url);
   }
 
-  private openWs(url: string): Promise<Transport> {
+  private openWs(url: string): Promise<void> {
     // Browsers offer permessage-deflate; whether it is used is the server's choice.
     const socket = new WebSocket(url, { perMessageDeflate: true, skipUTF8Validation: true });
+    this.transport = { sendText: (text) => socket.send(text), pause: () => socket.pause(), terminate: () => socket.terminate() };
     return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve({ sendText: (text) => socket.send(text), pause: () => socket.pause(), terminate: () => socket.terminate() }));
+      socket.once('open', () => resolve());
       socket.once('error', reject);
       socket.on('message', (data: Buffer) => this.onFrame(data));
       socket.on('close', () => this.counters.closed++);
