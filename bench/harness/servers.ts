@@ -34,6 +34,15 @@ export const SERVERS: Record<string, ServerSpec> = {
       env: { SYMBOLS: benchSymbols(symbols).join(','), REDIS_URL: redisUrl, LOG_LEVEL: 'warn', MAX_CONNECTIONS_PER_IP: '100000', NEW_CONNECTIONS_PER_IP_PER_MINUTE: '1000000', SNAPSHOT_DEFAULT_LIMIT: '1' },
     }),
   },
+  'tickstream-coalesced': {
+    name: 'tickstream (FANOUT_FLUSH_MS=2)',
+    kind: 'tickstream',
+    bareClients: true,
+    command: (port, redisUrl, symbols = 100) => {
+      const base = SERVERS.tickstream!.command(port, redisUrl, symbols);
+      return { ...base, env: { ...base.env, FANOUT_FLUSH_MS: '2' } };
+    },
+  },
   python: {
     name: 'python (FastAPI, defaults)',
     kind: 'python',

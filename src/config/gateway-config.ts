@@ -60,6 +60,11 @@ export interface GatewayConfig {
   readonly upstream: string;
   /** A channel with no update for this long is listed as stale in /health. */
   readonly channelStaleMs: number;
+  /**
+   * FANOUT_FLUSH_MS: 0 (default) writes each client's messages of one event-loop turn together; above 0, those
+   * of this many ms, so fewer send syscalls at wide fan-out for up to that much added latency.
+   */
+  readonly fanoutFlushMs: number;
   /** Folder of the built live page (WEB_ROOT; default dist/web of the package). */
   readonly webRoot: string | undefined;
   readonly logLevel: string;
@@ -143,6 +148,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     busLimits: DEFAULT_BUS_LIMITS,
     upstream: `bybit:${readChoice(value('category', 'BYBIT_CATEGORY'), WORKER_DEFAULTS.category, CATEGORIES)}`,
     channelStaleMs: readInteger(envValue(env, 'CHANNEL_STALE_MS'), WORKER_DEFAULTS.channelStaleMs, 100, 86_400_000),
+    fanoutFlushMs: readInteger(envValue(env, 'FANOUT_FLUSH_MS'), 0, 0, 100),
     webRoot: env.WEB_ROOT || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',
     dynamicSymbols: {

@@ -43,6 +43,8 @@ export class ClientSession implements ChannelListener {
   /** Set by every pong; cleared by every heartbeat ping. */
   alive = true;
   private readonly cursors = new Map<string, ChannelCursor>();
+  /** Link-wide status goes to clients that ever subscribed (onStatus). */
+  private hasSubscribed = false;
   private closed = false;
   messagesSent = 0;
   private drainWaiters: (() => void)[] = [];
@@ -74,6 +76,7 @@ export class ClientSession implements ChannelListener {
   }
 
   async subscribe(ref: ChannelRef, options: SubscribeOptions): Promise<void> {
+    this.hasSubscribed = true;
     const channel = channelName(ref);
     this.dropCursor(channel);
     const cursor = new ChannelCursor(
@@ -126,10 +129,13 @@ export class ClientSession implements ChannelListener {
     return true;
   }
 
-  /** Status changes for the whole link, or for a channel this client holds. */
+  /**
+   * Status changes for a channel this client holds, and those for the whole link to any client that has
+   * subscribed: one whose subscriptions an outage ended (UNAVAILABLE) holds none, and needs the `live` that tells
+   * it to subscribe again most of all.
+   */
   onStatus(status: StatusMessage, data: Buffer): void {
-    if (this.cursors.size === 0) return;
-    if (status.channels.length === 0 || status.channels.some((channel) => this.cursors.has(channel))) this.send(data);
+    if (status.channels.length === 0 ? this.hasSubscribed : status.channels.some((channel) => this.cursors.has(channel))) this.send(data);
   }
 
   sendError(code: ClientErrorCode, message: string, channel?: string): void {

@@ -46,15 +46,21 @@ export function framedOnce(payload: Buffer): Buffer {
  * once, after the turn's I/O callbacks (setImmediate): one writev per socket
  * per turn instead of one write per message. Anything else written to a
  * corked socket meanwhile (`ws.send` of a snapshot, a ping) joins the same
- * writev in call order.
+ * writev in call order. With `windowMs` > 0 the sockets stay corked that long
+ * (a timer instead of setImmediate): fewer, larger writes for that much latency.
  */
 export class TurnBatcher {
   private corked = new Set<Duplex>();
 
+  constructor(private readonly windowMs = 0) {}
+
   write(socket: Duplex, frame: Buffer): void {
     if (!this.corked.has(socket)) {
       socket.cork();
-      if (this.corked.size === 0) setImmediate(() => this.flush());
+      if (this.corked.size === 0) {
+        if (this.windowMs > 0) setTimeout(() => this.flush(), this.windowMs);
+        else setImmediate(() => this.flush());
+      }
       this.corked.add(socket);
     }
     socket.write(frame);

@@ -64,6 +64,7 @@ export class Gateway {
       simulated,
       served,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
+      fanoutFlushMs: config.fanoutFlushMs,
       security: config.security,
       metrics: this.metrics,
     });

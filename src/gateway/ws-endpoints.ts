@@ -30,6 +30,8 @@ export const LIVE_PREFIX = '/api/v1/live';
 const checkSubscription = TypeCompiler.Compile(WebSocketSubscriptionSchema);
 
 export interface WsEndpointOptions extends Omit<SessionDeps, 'batcher'> {
+  /** FANOUT_FLUSH_MS (frame-writer.ts): 0 = per event-loop turn. */
+  readonly fanoutFlushMs: number;
   readonly served: ServedChannels;
   /** Asks the workers for a symbol a subscribing client wants and none streams. */
   readonly demand: SymbolDemand;
@@ -77,7 +79,7 @@ export class WsEndpoints {
       // Browsers pass a token as ["bearer", token]: answer with "bearer", never echo the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
     });
-    this.sessionDeps = { ...options, batcher: new TurnBatcher() };
+    this.sessionDeps = { ...options, batcher: new TurnBatcher(options.fanoutFlushMs) };
     this.tokens = new TokenVerifier(options.security);
     this.connectionLimits = new ConnectionLimits(options.limits);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);

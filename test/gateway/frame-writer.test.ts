@@ -64,6 +64,22 @@ describe('frame writer', () => {
     assert.deepEqual(received, ['text:{"n":1}', 'text:{"n":2}', 'text:{"n":3}']);
   });
 
+  it('with a flush window, holds the writes of a socket for that long, then sends them together in order', async (t) => {
+    const { socket, received, close } = await serverWithClient();
+    t.after(close);
+    const batcher = new TurnBatcher(60);
+    const startedAt = Date.now();
+    batcher.write(socket, framedOnce(Buffer.from('{"n":1}')));
+    await new Promise((resolve) => setImmediate(resolve));
+    batcher.write(socket, framedOnce(Buffer.from('{"n":2}')));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(socket.writableCorked, 1, 'still held after the turn');
+    assert.deepEqual(received, []);
+    await waitForCount(received, 2);
+    assert.ok(Date.now() - startedAt >= 55, `flushed after the window (${Date.now() - startedAt} ms)`);
+    assert.deepEqual(received, ['text:{"n":1}', 'text:{"n":2}']);
+  });
+
   it('frames a shared payload once, whatever the number of clients', () => {
     const payload = Buffer.from('{"type":"update"}');
     const first = framedOnce(payload);
