@@ -72,7 +72,7 @@ export class Gateway {
       deps.logger.warn({ state: status.state }, status.reason);
       this.ws.broadcastStatus(status);
       // A Redis that comes back may have lost the demand for symbols clients here hold: say so before a worker lets them go.
-      if (status.state === 'live') void this.demand.refresh();
+      if (status.state === 'live') void this.demand.reassert();
     });
     void this.hub.onStatus((status) => {
       if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;

@@ -32,9 +32,13 @@ export type DemandVerdict = 'accepted' | 'unlisted' | 'no-instrument-list' | 'li
 
 /** How long the list of symbols workers stream as configured ones is reused. */
 const STATIC_SYMBOLS_TTL_MS = 1_000;
+/** Renewal tries after the bus came back, a second apart: within the worker's grace for absent demand (6 s). */
+const REASSERT_ATTEMPTS = 5;
+const REASSERT_RETRY_MS = 1_000;
 
 export class SymbolDemand {
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly configured: ReadonlySet<string>;
   private staticSymbols: { readonly symbols: ReadonlySet<string>; readonly readAtMs: number } | undefined;
 
@@ -63,6 +67,7 @@ export class SymbolDemand {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
@@ -80,17 +85,34 @@ export class SymbolDemand {
     return 'accepted';
   }
 
-  /** Renews the demand for every symbol a client of this gateway holds that no worker streams as configured. */
-  async refresh(): Promise<void> {
-    if (!this.enabled) return;
+  /**
+   * Renews the demand for every symbol a client of this gateway holds that no worker streams as configured.
+   * False when the bus could not be asked (the next periodic renewal retries).
+   */
+  async refresh(): Promise<boolean> {
+    if (!this.enabled) return true;
     try {
       const streamed = await this.streamedAsConfigured();
       const wanted = [...this.subscribedSymbols()].filter((symbol) => !this.configured.has(symbol) && !streamed.has(symbol));
-      if (wanted.length === 0) return;
+      if (wanted.length === 0) return true;
       const answer = await this.coordination.requestSymbols(this.options.upstream, wanted, this.demandUntil(), this.options.maxSymbols);
       if (answer.refused.length > 0) this.logger.warn({ symbols: answer.refused }, 'demand for symbols clients hold was refused (MAX_DYNAMIC_SYMBOLS reached meanwhile)');
+      return true;
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'could not renew symbol demand; retrying');
+      return false;
+    }
+  }
+
+  /**
+   * After the bus came back (possibly emptied): renew now, and if Redis is not answering yet, every second a
+   * few times. The periodic renewal (a third of the linger) is too late: a worker lets an unrequested symbol go
+   * after a few seconds' grace.
+   */
+  async reassert(): Promise<void> {
+    for (let attempt = 0; attempt < REASSERT_ATTEMPTS; attempt++) {
+      if (this.stopped || (await this.refresh())) return;
+      await new Promise((resolve) => setTimeout(resolve, REASSERT_RETRY_MS).unref());
     }
   }
 
