@@ -47,6 +47,7 @@ import type { Coordination } from './coordination.js';
 import { RedisCoordination } from './redis-coordination.js';
 import { RedisStallWatch } from './redis-stall-watch.js';
 import { RedisConnection, settleWithin, toBusError, type RedisClient } from './redis-connection.js';
+import { publishTransaction } from './redis-publish-transaction.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { asStrings, parseEach, parseOrNull, parseSeq } from './redis-replies.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
@@ -267,7 +268,7 @@ class RedisBus implements MarketBus {
       this.publishErrors++;
       return Promise.reject(this.refusal());
     }
-    const exec = this.publishTransaction(this.commands.client, update.channel, seq, published.payload, change).exec();
+    const exec = publishTransaction(this.commands.client, this.keys, this.options.limits, { channel: update.channel, seq, payload: published.payload, change }).exec();
     this.pending++;
     this.pendingBytes += bytes;
     const confirmed = exec.then(() => {
@@ -289,36 +290,6 @@ class RedisBus implements MarketBus {
     confirmed.then(forget, forget);
     done.catch(() => undefined);
     return done;
-  }
-
-  private publishTransaction(client: RedisClient, channel: string, seq: number, payload: string, change: ChannelStateChange) {
-    const { limits } = this.options;
-    const state = this.keys.state(channel);
-    const multi = client.multi();
-    switch (change.subscription) {
-      case 'candles':
-        multi
-          .zRemRangeByScore(state, change.timestamp, change.timestamp)
-          .zAdd(state, { score: change.timestamp, value: change.candleJson })
-          .zRemRangeByRank(state, 0, -(limits.candleHistorySize + 1));
-        break;
-      case 'trades':
-        multi.rPush(state, [...change.tradeJsons]).lTrim(state, -limits.tradeHistorySize, -1);
-        break;
-      case 'ticker':
-        multi.set(state, change.tickerJson);
-        break;
-      case 'orderbook':
-        multi.set(state, change.bookJson);
-        break;
-    }
-    const history = this.keys.history(channel);
-    return multi
-      .set(this.keys.seq(channel), String(seq))
-      .zAdd(history, { score: seq, value: payload })
-      .zRemRangeByRank(history, 0, -(limits.messageHistorySize + 1))
-      .hSet(this.keys.channels, channel, JSON.stringify({ seq, lastPublishedAt: Date.now() }))
-      .publish(this.keys.topic(channel), payload);
   }
 
   private sendAfterSeed(counter: ChannelCounter, update: UnsequencedUpdate, change: ChannelStateChange): Promise<PublishedUpdate> {
