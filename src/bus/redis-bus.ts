@@ -47,7 +47,7 @@ import type { Coordination } from './coordination.js';
 import { RedisCoordination } from './redis-coordination.js';
 import { RedisStallWatch } from './redis-stall-watch.js';
 import { RedisConnection, settleWithin, toBusError, type RedisClient } from './redis-connection.js';
-import { publishTransaction } from './redis-publish-transaction.js';
+import { execPublish } from './redis-publish-transaction.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
 import { asStrings, parseEach, parseOrNull, parseSeq } from './redis-replies.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
@@ -268,7 +268,7 @@ class RedisBus implements MarketBus {
       this.publishErrors++;
       return Promise.reject(this.refusal());
     }
-    const exec = publishTransaction(this.commands.client, this.keys, this.options.limits, { channel: update.channel, seq, payload: published.payload, change }).exec();
+    const exec = execPublish(this.commands.client, this.keys, this.options.limits, { channel: update.channel, seq, payload: published.payload, change });
     this.pending++;
     this.pendingBytes += bytes;
     const confirmed = exec.then(() => {

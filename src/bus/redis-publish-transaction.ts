@@ -18,7 +18,8 @@ export interface PublishWrite {
   readonly change: ChannelStateChange;
 }
 
-export function publishTransaction(client: RedisClient, keys: RedisKeys, limits: BusLimits, { channel, seq, payload, change }: PublishWrite) {
+/** Hands the MULTI to node-redis at once (call order is Redis order) and resolves when Redis has run it. */
+export function execPublish(client: RedisClient, keys: RedisKeys, limits: BusLimits, { channel, seq, payload, change }: PublishWrite): Promise<unknown> {
   const state = keys.state(channel);
   const multi = client.multi();
   switch (change.subscription) {
@@ -44,5 +45,6 @@ export function publishTransaction(client: RedisClient, keys: RedisKeys, limits:
     .zAdd(history, { score: seq, value: payload })
     .zRemRangeByRank(history, 0, -(limits.messageHistorySize + 1))
     .hSet(keys.channels, channel, JSON.stringify({ seq, lastPublishedAt: Date.now() }))
-    .publish(keys.topic(channel), payload);
+    .publish(keys.topic(channel), payload)
+    .exec();
 }
