@@ -1,10 +1,16 @@
 /**
- * The benchmark's client process (PROTOCOL.md): N cheap WebSocket clients on
+ * The benchmark's client processes (PROTOCOL.md): N cheap WebSocket clients on
  * one server under test, each on one symbol's four channels (symbols by
  * Zipf popularity). Every client counts frames and checks seq per channel
- * (loss = a jump, reordering = a step back); a sample of them parses every
- * message and records exchange-to-client latency from `bench_t`.
- * Driven over IPC by run-bench.ts: `connect` → `ready`; `start` resets the
+ * (loss = a jump, reordering = a step back); a sample of them also reads
+ * every message's `bench_t` and `bench_sent` and records latency.
+ *
+ * One run has one `sampler` process (the sampled clients and the Redis
+ * probe, at the feed's priority, so the latency it records is the server's,
+ * not a busy client process's) and one or more `load` processes (the other
+ * clients, below it in priority). Every process derives the same client list
+ * from the config and opens only its share.
+ * Driven over IPC by bench-run.ts: `ready` once connected; `start` resets the
  * counters; `stop` → a `report`.
  * @module
  */
@@ -12,7 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { RawWsClient } from './raw-ws-client.js';
-import { benchSymbols, LatencyHistogram, monotonicMicros, zipfAssignment } from './bench-common.js';
+import { benchSymbols, LatencyHistogram, monotonicMicros, updateFields, zipfAssignment } from './bench-common.js';
 
 export type ServerKind = 'tickstream' | 'python' | 'socketio';
 
@@ -25,15 +31,21 @@ export interface ClientsConfig {
   readonly sampled: number;
   /** All clients on BTCUSDT (the worst case) instead of Zipf. */
   readonly oneChannel: boolean;
-  /** Unsampled clients use the bare client (raw-ws-client.ts) rather than `ws`, which offers permessage-deflate. */
-  readonly bareUnsampled: boolean;
+  /** Clients use the bare client (raw-ws-client.ts) rather than `ws`, which offers permessage-deflate. */
+  readonly bareClients: boolean;
   /** Clients that stop reading once connected (never sampled): the gateway must not let them hurt the others. */
   readonly stalled: number;
   /** The feed's Redis: a direct Pub/Sub subscriber there measures the harness's own floor (feed → Redis → a client). */
   readonly redisUrl: string;
+  /** `sampler`: the sampled clients and the Redis probe; `load`: a share of the others. */
+  readonly role: 'sampler' | 'load';
+  /** Load processes split the unsampled clients: this one opens those whose index % loadProcesses is loadIndex. */
+  readonly loadIndex: number;
+  readonly loadProcesses: number;
 }
 
 export interface ClientsReport {
+  readonly role: ClientsConfig['role'];
   readonly connected: number;
   readonly failed: number;
   readonly frames: number;
@@ -43,15 +55,19 @@ export interface ClientsReport {
   readonly closedDuringRun: number;
   /** Error messages from the server (tickstream): a refused subscription must not pass for a quiet channel. */
   readonly errors: number;
-  /** Updates the healthy clients should have received (the feed's messages on their channels, seen by the probe). */
+  /** Updates all healthy clients of the run should have received (the feed's messages on their channels, seen by the probe); sampler only. */
   readonly offered: number;
+  /** Scheduled send (`bench_t`) → a sampled client. */
   readonly latency: ReturnType<LatencyHistogram['toJSON']>;
-  /** feed → Redis → a plain subscriber in this process, every channel: the latency no server can beat here. */
+  /** The feed's publish call (`bench_sent`) → a sampled client: the same without the feed's own lateness. */
+  readonly latencyFromSend: ReturnType<LatencyHistogram['toJSON']>;
+  /** The feed's publish call → Redis → a plain subscriber in the sampler, every channel: the receipt hop. */
   readonly redisHop: ReturnType<LatencyHistogram['toJSON']>;
   /** CPU of this process during the run, share of one core. */
   readonly cpuShare: number;
   /** p99 event-loop delay of this process during the run, ms: high means the clients, not the server, were behind. */
   readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
   readonly seconds: number;
 }
 
@@ -81,7 +97,7 @@ class BenchClient {
       kind === 'tickstream' ? `${base}/api/v1/live/ws` : kind === 'python' ? `${base}/ws/${this.symbol}` : `${base}/socket.io/?EIO=4&transport=websocket&symbol=${this.symbol}`;
     // The transport is set before the handshake ends: Socket.IO's open packet can arrive with the upgrade
     // response, and must be answered at once (`40`) or the server never joins the client to anything.
-    await (this.config.bareUnsampled && !this.sampled ? this.openBare(url) : this.openWs(url));
+    await (this.config.bareClients ? this.openBare(url) : this.openWs(url));
     if (kind === 'tickstream') {
       for (const subscription of ['candles', 'trades', 'ticker', 'orderbook']) {
         this.transport?.sendText(JSON.stringify({ type: 'subscribe', subscription, symbol: this.symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
@@ -136,19 +152,11 @@ class BenchClient {
       return;
     }
     counters.updates++;
-    let channel: string;
-    let seq: number;
+    const { channel, seq, scheduledUs, sentUs } = updateFields(payload);
     if (this.sampled) {
-      const message = JSON.parse(payload.toString()) as { channel: string; seq: number; bench_t?: number };
-      channel = message.channel;
-      seq = message.seq;
-      if (message.bench_t !== undefined) counters.latency.record(monotonicMicros() - message.bench_t);
-    } else {
-      // Unsampled clients only find channel and seq in the bytes: the client process must stay cheaper than the server.
-      const at = payload.indexOf(CHANNEL_KEY) + CHANNEL_KEY.length;
-      channel = payload.toString('latin1', at, payload.indexOf(QUOTE, at));
-      const seqAt = payload.lastIndexOf(SEQ_KEY) + SEQ_KEY.length;
-      seq = Number.parseInt(payload.toString('latin1', seqAt, seqAt + 16), 10);
+      const now = monotonicMicros();
+      if (!Number.isNaN(scheduledUs)) counters.latency.record(now - scheduledUs);
+      if (!Number.isNaN(sentUs)) counters.latencyFromSend.record(now - sentUs);
     }
     const last = this.lastSeq.get(channel);
     if (last !== undefined) {
@@ -162,9 +170,6 @@ class BenchClient {
 const UPDATE_PREFIX = Buffer.from('{"type":"update"');
 const SNAPSHOT_PREFIX = Buffer.from('{"type":"snapshot"');
 const ERROR_PREFIX = Buffer.from('{"type":"error"');
-const CHANNEL_KEY = Buffer.from('"channel":"');
-const SEQ_KEY = Buffer.from('"seq":');
-const QUOTE = 0x22;
 
 interface Counters {
   running: boolean;
@@ -175,12 +180,14 @@ interface Counters {
   closed: number;
   errors: number;
   latency: LatencyHistogram;
+  latencyFromSend: LatencyHistogram;
   redisHop: LatencyHistogram;
   /** Messages per Redis channel during the run. */
   perChannel: Map<string, number>;
 }
 
 const FEED_CHANNEL = /^(candles|trades|ticker|orderbook):/;
+const SENT_TEXT = '"bench_sent":';
 
 /** Subscribes to every channel of the feed's Redis and records each message's hop latency. */
 async function probeRedis(url: string, counters: Counters): Promise<() => Promise<void>> {
@@ -190,8 +197,8 @@ async function probeRedis(url: string, counters: Counters): Promise<() => Promis
     // Only the feed's channels: a server under test may use the same Redis for its own traffic (Socket.IO's adapter).
     if (!counters.running || !FEED_CHANNEL.test(channel)) return;
     counters.perChannel.set(channel, (counters.perChannel.get(channel) ?? 0) + 1);
-    const at = message.lastIndexOf('"bench_t":');
-    if (at >= 0) counters.redisHop.record(monotonicMicros() - Number.parseInt(message.slice(at + 10, at + 30), 10));
+    const at = message.lastIndexOf(SENT_TEXT);
+    if (at >= 0) counters.redisHop.record(monotonicMicros() - Number.parseInt(message.slice(at + SENT_TEXT.length, at + SENT_TEXT.length + 20), 10));
   });
   return async () => {
     await subscriber.quit().catch(() => undefined);
@@ -208,8 +215,9 @@ function offeredTo(symbols: readonly string[], perChannel: ReadonlyMap<string, n
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CLIENTS ?? '{}') as ClientsConfig;
-  const counters: Counters = { running: true, frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, errors: 0, latency: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() };
-  const stopProbe = await probeRedis(config.redisUrl, counters);
+  const sampler = config.role === 'sampler';
+  const counters: Counters = { running: true, frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, errors: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() };
+  const stopProbe = sampler ? await probeRedis(config.redisUrl, counters) : () => Promise.resolve();
   const symbols = benchSymbols(config.symbols);
   const assignment = config.oneChannel ? Array.from({ length: config.clients }, () => 0) : zipfAssignment(config.clients, config.symbols);
   const every = Math.max(1, Math.floor(config.clients / Math.max(1, config.sampled)));
@@ -219,9 +227,10 @@ async function main(): Promise<void> {
   const stalledEvery = config.stalled > 0 ? unsampled.length / config.stalled : Number.POSITIVE_INFINITY;
   const stalled = new Set(Array.from({ length: Math.min(config.stalled, unsampled.length) }, (_, k) => unsampled[Math.floor(k * stalledEvery)]!));
   const healthySymbols = clients.filter((client) => !stalled.has(client)).map((client) => client.symbol);
+  const mine = sampler ? clients.filter((_, i) => i % every === 0) : unsampled.filter((_, k) => k % config.loadProcesses === config.loadIndex);
   let failed = 0;
-  for (let i = 0; i < clients.length; i += CONNECT_CONCURRENCY) {
-    const results = await Promise.allSettled(clients.slice(i, i + CONNECT_CONCURRENCY).map((client) => client.connect()));
+  for (let i = 0; i < mine.length; i += CONNECT_CONCURRENCY) {
+    const results = await Promise.allSettled(mine.slice(i, i + CONNECT_CONCURRENCY).map((client) => client.connect()));
     failed += results.filter((result) => result.status === 'rejected').length;
   }
   let startedAt = 0;
@@ -230,8 +239,8 @@ async function main(): Promise<void> {
   loopDelay.enable();
   process.on('message', (message: { cmd: string }) => {
     if (message.cmd === 'start') {
-      Object.assign(counters, { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() });
-      for (const client of stalled) client.transport?.pause();
+      Object.assign(counters, { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() });
+      for (const client of mine) if (stalled.has(client)) client.transport?.pause();
       startedAt = performance.now();
       cpuAtStart = process.cpuUsage();
       loopDelay.reset();
@@ -240,7 +249,8 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpuAtStart);
       counters.running = false;
       const report: ClientsReport = {
-        connected: clients.length - failed,
+        role: config.role,
+        connected: mine.length - failed,
         failed,
         frames: counters.frames,
         updates: counters.updates,
@@ -248,21 +258,23 @@ async function main(): Promise<void> {
         reordered: counters.reordered,
         closedDuringRun: counters.closed,
         errors: counters.errors,
-        offered: offeredTo(healthySymbols, counters.perChannel),
+        offered: sampler ? offeredTo(healthySymbols, counters.perChannel) : 0,
         latency: counters.latency.toJSON(),
+        latencyFromSend: counters.latencyFromSend.toJSON(),
         redisHop: counters.redisHop.toJSON(),
         cpuShare: (cpu.user + cpu.system) / 1e6 / seconds,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        loopDelayMaxMs: loopDelay.max / 1e6,
         seconds,
       };
       void stopProbe();
       process.send?.({ cmd: 'report', report }, () => {
-        for (const client of clients) client.transport?.terminate();
+        for (const client of mine) client.transport?.terminate();
         process.exit(0);
       });
     }
   });
-  process.send?.({ cmd: 'ready', connected: clients.length - failed, failed });
+  process.send?.({ cmd: 'ready', connected: mine.length - failed, failed });
 }
 
 void main();

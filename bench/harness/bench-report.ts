@@ -17,6 +17,8 @@ export interface Summary {
   readonly deliveredRange: readonly [number, number];
   /** Any repeat was client-bound: the row says so rather than pass the clients' limit off as the server's. */
   readonly clientBound: boolean;
+  /** Any repeat had a load process at a full core: delivered/s may be the clients' limit. */
+  readonly loadBound: boolean;
 }
 
 /** The knee: the first load a server did not carry (p99 over 50 ms, or anything lost or undelivered). */
@@ -49,6 +51,9 @@ export function summarize(results: readonly RunResult[]): Summary[] {
       p50Ms: numeric((r) => r.p50Ms),
       p99Ms: numeric((r) => r.p99Ms),
       p999Ms: numeric((r) => r.p999Ms),
+      fromSendP50Ms: numeric((r) => r.fromSendP50Ms),
+      fromSendP99Ms: numeric((r) => r.fromSendP99Ms),
+      feedLagP99Ms: numeric((r) => r.feedLagP99Ms),
       cpuSecondsPer100k: numeric((r) => r.cpuSecondsPer100k),
       serverCpuShare: numeric((r) => r.serverCpuShare),
       serverRssMb: numeric((r) => r.serverRssMb),
@@ -56,11 +61,18 @@ export function summarize(results: readonly RunResult[]): Summary[] {
       reordered: numeric((r) => r.reordered),
       closedDuringRun: numeric((r) => r.closedDuringRun),
       errors: numeric((r) => r.errors),
+      publishHopP50Ms: numeric((r) => r.publishHopP50Ms),
+      publishHopP99Ms: numeric((r) => r.publishHopP99Ms),
       redisHopP50Ms: numeric((r) => r.redisHopP50Ms),
       redisHopP99Ms: numeric((r) => r.redisHopP99Ms),
       clientCpuShare: numeric((r) => r.clientCpuShare),
       clientLoopDelayP99Ms: numeric((r) => r.clientLoopDelayP99Ms),
+      clientLoopDelayMaxMs: numeric((r) => r.clientLoopDelayMaxMs),
+      serverLoopDelayP99Ms: numeric((r) => r.serverLoopDelayP99Ms),
+      serverLoopDelayMaxMs: numeric((r) => r.serverLoopDelayMaxMs),
+      loadCpuShare: numeric((r) => r.loadCpuShare),
       clientBound: rows.some((r) => r.clientBound),
+      loadBound: rows.some((r) => r.loadBound),
     };
     return {
       server: first.server,
@@ -72,6 +84,7 @@ export function summarize(results: readonly RunResult[]): Summary[] {
       cpuRange: range(rows.map((r) => r.cpuSecondsPer100k)),
       deliveredRange: range(rows.map((r) => r.deliveredPerS)),
       clientBound: medianRow.clientBound,
+      loadBound: medianRow.loadBound,
     };
   });
 }
@@ -101,12 +114,12 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 export function table(summaries: readonly Summary[]): string {
   const rows = summaries.map((s) => {
     const r = s.median;
-    const notes = [s.clientBound ? 'client-bound' : '', r.closedDuringRun ? `${r.closedDuringRun} closed` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join(', ');
-    return `| ${s.server} | ${s.scenario} | ${s.connections} | ${s.repeats} | ${r.offeredPerS} | ${r.deliveredPerS} | ${fixed(r.p50Ms, 1)} | ${fixed(r.p99Ms, 1)} (${fixed(s.p99Range[0], 1)}–${fixed(s.p99Range[1], 1)}) | ${fixed(r.p999Ms, 1)} | ${fixed(r.cpuSecondsPer100k, 2)} (${fixed(s.cpuRange[0], 2)}–${fixed(s.cpuRange[1], 2)}) | ${(r.serverCpuShare * 100).toFixed(0)}% | ${r.serverRssMb.toFixed(0)} | ${r.lost}/${r.reordered} | ${fixed(r.redisHopP99Ms, 1)} | ${(r.clientCpuShare * 100).toFixed(0)}% | ${notes} |`;
+    const notes = [s.clientBound ? 'client-bound' : '', s.loadBound ? 'load clients at a full core' : '', r.closedDuringRun ? `${r.closedDuringRun} closed` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join(', ');
+    return `| ${s.server} | ${s.scenario} | ${s.connections} | ${s.repeats} | ${r.offeredPerS} | ${r.deliveredPerS} | ${fixed(r.p50Ms, 1)} | ${fixed(r.p99Ms, 1)} (${fixed(s.p99Range[0], 1)}–${fixed(s.p99Range[1], 1)}) | ${fixed(r.p999Ms, 1)} | ${fixed(r.fromSendP50Ms, 1)} / ${fixed(r.fromSendP99Ms, 1)} | ${fixed(r.cpuSecondsPer100k, 2)} (${fixed(s.cpuRange[0], 2)}–${fixed(s.cpuRange[1], 2)}) | ${(r.serverCpuShare * 100).toFixed(0)}% | ${r.serverRssMb.toFixed(0)} | ${r.lost}/${r.reordered} | ${fixed(r.publishHopP99Ms, 2)} / ${fixed(r.redisHopP99Ms, 2)} | ${(r.clientCpuShare * 100).toFixed(0)}% / ${(r.loadCpuShare * 100).toFixed(0)}% | ${notes} |`;
   });
   return [
-    '| server | scenario | conns | runs | offered/s | delivered/s | p50 ms | p99 ms (min–max) | p99.9 ms | CPU-s / 100k (min–max) | server CPU | RSS MB | lost/reordered | Redis hop p99 ms | client CPU | note |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | scenario | conns | runs | offered/s | delivered/s | p50 ms | p99 ms (min–max) | p99.9 ms | from send p50 / p99 ms | CPU-s / 100k (min–max) | server CPU | RSS MB | lost/reordered | hops p99 ms: publish / receipt | CPU: sampler / load | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

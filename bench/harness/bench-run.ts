@@ -1,15 +1,18 @@
 /**
- * One row of the bench: a fresh server process, a client process with N
+ * One row of the bench: a fresh server process, client processes with N
  * connections on it, a warm-up, then a measured window. The server owns CPU 0
- * (servers.ts); the clients run below the feed and Redis in priority, so a
- * busy client process delays only itself (and is then marked client-bound).
+ * (servers.ts). The sampled clients and the Redis probe share one process at
+ * the feed's priority, so the latency they record is the server's; the other
+ * clients run in load processes below them, where a busy process delays only
+ * its own clients (the row is then marked).
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../test/helpers/redis-server.js';
 import { LatencyHistogram } from './bench-common.js';
 import type { ClientsConfig, ClientsReport } from './bench-clients.js';
-import { cpuSeconds, rssKb, startServer, type ServerSpec } from './servers.js';
+import type { FeedProcess } from './feed-process.js';
+import { asFeed, asLoad, cpuSeconds, rssKb, startServer, type ServerSpec } from './servers.js';
 
 export interface Scenario {
   /** `zipf`, `one-channel`, `stalled-1%`, `zipf-1000-symbols`. */
@@ -36,6 +39,9 @@ export interface RunResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly p999Ms: number;
+  /** The same latency counted from the feed's publish call (`bench_sent`): what the Redis hops and the server add. */
+  readonly fromSendP50Ms: number;
+  readonly fromSendP99Ms: number;
   readonly cpuSecondsPer100k: number;
   readonly serverCpuShare: number;
   readonly serverRssMb: number;
@@ -45,27 +51,44 @@ export interface RunResult {
   readonly closedDuringRun: number;
   /** Error messages the clients got (a refused subscription): such a row is not a valid measurement. */
   readonly errors: number;
-  /** The harness's floor: feed → Redis → a plain subscriber, ms. */
+  /** The feed's lateness: scheduled send → its publish call, p99 ms. */
+  readonly feedLagP99Ms: number;
+  /** Worker publish hop: the feed's publish call → Redis confirmed its MULTI, ms. */
+  readonly publishHopP50Ms: number;
+  readonly publishHopP99Ms: number;
+  /** Receipt hop: the feed's publish call → Redis → a plain subscriber at the sampler's priority, ms. */
   readonly redisHopP50Ms: number;
   readonly redisHopP99Ms: number;
+  /** CPU of the sampler process (sampled clients and probe), share of one core. */
   readonly clientCpuShare: number;
   readonly clientLoopDelayP99Ms: number;
-  /** The client process could not keep up: the row measures the clients, not the server. */
+  /** CPU of the busiest load process, share of one core. */
+  readonly loadCpuShare: number;
+  /** tickstream only: the gateway's own event-loop delay over the window (its /metrics), ms; NaN for the baselines. */
+  readonly serverLoopDelayP99Ms: number;
+  readonly serverLoopDelayMaxMs: number;
+  /** The sampler's event-loop delay at worst, ms: a stall there shows as latency. */
+  readonly clientLoopDelayMaxMs: number;
+  /** The sampler could not keep up: its latency is its own, not the server's. */
   readonly clientBound: boolean;
+  /** A load process used a whole core: its clients read late, so the server saw slow readers and delivered/s is theirs. */
+  readonly loadBound: boolean;
 }
 
 /** A run that has not finished in this long is abandoned (its processes killed) rather than hanging the bench. */
 const RUN_TIMEOUT_MS = 180_000;
 const SAMPLED_CLIENTS = 200;
+/** Connections per load process: past ~2500 a second process lets the clients use both cores. */
+const CONNECTIONS_PER_LOAD_PROCESS = 2_500;
 
-export async function runOne(spec: ServerSpec, scenario: Scenario, redisUrl: string, timing: Timing): Promise<RunResult> {
+export async function runOne(spec: ServerSpec, scenario: Scenario, redisUrl: string, timing: Timing, feed: FeedProcess): Promise<RunResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${spec.name}, ${scenario.label} ${scenario.connections}: no result within ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS);
   });
   const children: ChildProcess[] = [];
   try {
-    return await Promise.race([measure(spec, scenario, redisUrl, timing, children), timeout]);
+    return await Promise.race([measure(spec, scenario, redisUrl, timing, feed, children), timeout]);
   } finally {
     clearTimeout(timer);
     for (const child of children) child.kill('SIGKILL');
@@ -74,55 +97,105 @@ export async function runOne(spec: ServerSpec, scenario: Scenario, redisUrl: str
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measure(spec: ServerSpec, scenario: Scenario, redisUrl: string, timing: Timing, children: ChildProcess[]): Promise<RunResult> {
+async function measure(spec: ServerSpec, scenario: Scenario, redisUrl: string, timing: Timing, feed: FeedProcess, children: ChildProcess[]): Promise<RunResult> {
   const port = await freePort();
   const server = await startServer(spec, port, redisUrl, scenario.symbols);
   children.push(server);
-  const clients = startClients({
+  const base: Omit<ClientsConfig, 'role' | 'loadIndex'> = {
     kind: spec.kind,
     base: `ws://127.0.0.1:${port}`,
     clients: scenario.connections,
     symbols: scenario.symbols,
     sampled: SAMPLED_CLIENTS,
     oneChannel: scenario.oneChannel,
-    bareUnsampled: spec.bareClients,
+    bareClients: spec.bareClients,
     stalled: Math.round(scenario.connections * scenario.stalledShare),
     redisUrl,
-  });
-  children.push(clients.child);
-  const { connected } = await clients.ready;
+    loadProcesses: Math.max(1, Math.ceil(scenario.connections / CONNECTIONS_PER_LOAD_PROCESS)),
+  };
+  const processes = [
+    startClients({ ...base, role: 'sampler', loadIndex: 0 }),
+    ...Array.from({ length: base.loadProcesses }, (_, loadIndex) => startClients({ ...base, role: 'load', loadIndex })),
+  ];
+  children.push(...processes.map((clients) => clients.child));
+  const connected = (await Promise.all(processes.map((clients) => clients.ready))).reduce((sum, ready) => sum + ready.connected, 0);
   await sleep(timing.warmupS * 1000);
   const cpuBefore = cpuSeconds(server.pid!);
-  clients.child.send({ cmd: 'start' });
+  for (const clients of processes) clients.child.send({ cmd: 'start' });
+  await serverLoopDelay(spec, port); // resets the gateway's loop-delay histogram: the next read covers the window
+  await feed.window();
   await sleep(timing.measureS * 1000);
   const cpu = cpuSeconds(server.pid!) - cpuBefore;
   const rss = rssKb(server.pid!);
-  const report = await clients.report();
-  const latency = histogram(report.latency);
-  const redisHop = histogram(report.redisHop);
+  const published = await feed.window();
+  const loopDelay = await serverLoopDelay(spec, port);
+  const reports = await Promise.all(processes.map((clients) => clients.report()));
+  const sampler = reports[0]!;
+  const loads = reports.slice(1);
+  const sum = (pick: (report: ClientsReport) => number) => reports.reduce((total, report) => total + pick(report), 0);
+  const latency = histogram(sampler.latency);
+  const fromSend = histogram(sampler.latencyFromSend);
+  const redisHop = histogram(sampler.redisHop);
+  const publishHop = histogram(published.publishHop);
+  const updates = sum((r) => r.updates);
+  const loadCpuShare = Math.max(...loads.map((r) => r.cpuShare));
   return {
     server: spec.name,
     scenario: scenario.label,
     connections: scenario.connections,
     connected,
-    offeredPerS: Math.round(report.offered / report.seconds),
-    deliveredPerS: Math.round(report.updates / report.seconds),
+    offeredPerS: Math.round(sampler.offered / sampler.seconds),
+    deliveredPerS: Math.round(updates / sampler.seconds),
     p50Ms: latency.quantile(0.5) / 1000,
     p99Ms: latency.quantile(0.99) / 1000,
     p999Ms: latency.quantile(0.999) / 1000,
-    cpuSecondsPer100k: report.updates > 0 ? (cpu / report.updates) * 100_000 : Number.NaN,
-    serverCpuShare: cpu / report.seconds,
+    fromSendP50Ms: fromSend.quantile(0.5) / 1000,
+    fromSendP99Ms: fromSend.quantile(0.99) / 1000,
+    cpuSecondsPer100k: updates > 0 ? (cpu / updates) * 100_000 : Number.NaN,
+    serverCpuShare: cpu / sampler.seconds,
     serverRssMb: rss / 1024,
-    lost: report.lost,
-    reordered: report.reordered,
-    closedDuringRun: report.closedDuringRun,
-    errors: report.errors,
+    lost: sum((r) => r.lost),
+    reordered: sum((r) => r.reordered),
+    closedDuringRun: sum((r) => r.closedDuringRun),
+    errors: sum((r) => r.errors),
+    feedLagP99Ms: histogram(published.feedLag).quantile(0.99) / 1000,
+    publishHopP50Ms: publishHop.quantile(0.5) / 1000,
+    publishHopP99Ms: publishHop.quantile(0.99) / 1000,
     redisHopP50Ms: redisHop.quantile(0.5) / 1000,
     redisHopP99Ms: redisHop.quantile(0.99) / 1000,
-    clientCpuShare: report.cpuShare,
-    clientLoopDelayP99Ms: report.loopDelayP99Ms,
-    clientBound: report.cpuShare > 0.9 || report.loopDelayP99Ms > 50,
+    clientCpuShare: sampler.cpuShare,
+    clientLoopDelayP99Ms: sampler.loopDelayP99Ms,
+    clientLoopDelayMaxMs: sampler.loopDelayMaxMs,
+    serverLoopDelayP99Ms: loopDelay.p99Ms,
+    serverLoopDelayMaxMs: loopDelay.maxMs,
+    loadCpuShare,
+    clientBound: sampler.cpuShare > 0.9 || sampler.loopDelayP99Ms > 50,
+    loadBound: loadCpuShare > 0.9,
   };
+}
+
+/** tickstream's event-loop delay since the last read (prom-client resets its histogram on every scrape). */
+async function serverLoopDelay(spec: ServerSpec, port: number): Promise<{ p99Ms: number; maxMs: number }> {
+  if (spec.kind !== 'tickstream') return { p99Ms: Number.NaN, maxMs: Number.NaN };
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text());
+  const seconds = (name: string) => Number(new RegExp(`^tickstream_gateway_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { p99Ms: seconds('p99') * 1000, maxMs: seconds('max') * 1000 };
+}
+
+/** The hops with no server under test and no clients: the sampler alone, for one window. */
+export async function measureHopsAtRest(redisUrl: string, timing: Timing, feed: FeedProcess): Promise<{ publish: LatencyHistogram; receipt: LatencyHistogram; feedLag: LatencyHistogram }> {
+  const probe = startClients({ kind: 'tickstream', base: 'ws://127.0.0.1:1', clients: 0, symbols: 0, sampled: 0, oneChannel: false, bareClients: true, stalled: 0, redisUrl, role: 'sampler', loadIndex: 0, loadProcesses: 1 });
+  try {
+    await probe.ready;
+    probe.child.send({ cmd: 'start' });
+    await feed.window();
+    await sleep(timing.measureS * 1000);
+    const published = await feed.window();
+    const report = await probe.report();
+    return { publish: histogram(published.publishHop), receipt: histogram(report.redisHop), feedLag: histogram(published.feedLag) };
+  } finally {
+    probe.child.kill('SIGKILL');
+  }
 }
 
 function histogram(json: ClientsReport['latency']): LatencyHistogram {
@@ -131,8 +204,11 @@ function histogram(json: ClientsReport['latency']): LatencyHistogram {
   return result;
 }
 
+/** The sampler runs at the feed's priority (asFeed); load processes below everything (asLoad). */
 function startClients(config: ClientsConfig): { child: ChildProcess; ready: Promise<{ connected: number; failed: number }>; report: () => Promise<ClientsReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/harness/bench-clients.ts'], { env: { ...process.env, BENCH_CLIENTS: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const args = ['--import', 'tsx', 'bench/harness/bench-clients.ts'];
+  const [command, argv] = config.role === 'sampler' ? asFeed(process.execPath, args) : asLoad(process.execPath, args);
+  const child = spawn(command, argv, { env: { ...process.env, BENCH_CLIENTS: JSON.stringify(config) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = new Promise<{ connected: number; failed: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the client process exited (${code}) before it was ready`)));
     child.on('message', (message: { cmd: string; connected: number; failed: number }) => {

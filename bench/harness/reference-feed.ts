@@ -4,7 +4,8 @@
  * published through tickstream's own Redis bus so every server under test
  * reads the same Pub/Sub messages (and tickstream finds its snapshot keys).
  * Each message carries `bench_t`, its scheduled send time (µs, monotonic
- * clock): a late feed shows up as latency instead of hiding it.
+ * clock): a late feed shows up as latency instead of hiding it; and
+ * `bench_sent`, when it was handed to the bus, for the Redis hops alone.
  *
  *   npx tsx bench/harness/reference-feed.ts REDIS_URL [symbols=100] [seconds=0: until SIGTERM] [seed=1] [rate=1]
  *
@@ -17,7 +18,7 @@
 import { createRedisBus } from '../../src/bus/redis-bus.js';
 import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
 import type { OrderBookData, PriceLevel, UnsequencedUpdate } from '../../src/schemas/index.js';
-import { benchSymbols, monotonicMicros } from './bench-common.js';
+import { benchSymbols, LatencyHistogram, monotonicMicros } from './bench-common.js';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same feed. */
 function random(seed: number): () => number {
@@ -54,9 +55,29 @@ export interface FeedStats {
   failed: number;
   /** How far behind schedule the feed fell at worst, µs (it publishes late, never skips). */
   maxLagUs: number;
+  /** The publish call → Redis confirmed its MULTI, µs: the "worker publish" hop. */
+  publishHop: LatencyHistogram;
+  /** Scheduled send → the publish call, µs: the feed's own lateness (its 1 ms timer, a busy machine). */
+  feedLag: LatencyHistogram;
 }
 
-export async function runFeed(redisUrl: string, symbolCount: number, seconds: number, seed: number, stop: AbortSignal, rate = 1): Promise<FeedStats> {
+/** The line a feed writes on stdout when asked (SIGUSR2): the publish hop since the last such line. */
+export interface FeedWindow {
+  readonly published: number;
+  readonly failed: number;
+  readonly publishHop: ReturnType<LatencyHistogram['toJSON']>;
+  readonly feedLag: ReturnType<LatencyHistogram['toJSON']>;
+}
+
+export async function runFeed(
+  redisUrl: string,
+  symbolCount: number,
+  seconds: number,
+  seed: number,
+  stop: AbortSignal,
+  rate = 1,
+  onStats: (stats: FeedStats) => void = () => undefined,
+): Promise<FeedStats> {
   const rand = random(seed);
   const bus = createRedisBus({ url: redisUrl, prefix: '', limits: { ...DEFAULT_BUS_LIMITS, messageHistorySize: 200 } });
   const symbols = benchSymbols(symbolCount);
@@ -71,7 +92,8 @@ export async function runFeed(redisUrl: string, symbolCount: number, seconds: nu
     }
   }
   const books = new Map(symbols.map((symbol, index) => [symbol, initialBook(100 + index)]));
-  const stats: FeedStats = { published: 0, failed: 0, maxLagUs: 0 };
+  const stats: FeedStats = { published: 0, failed: 0, maxLagUs: 0, publishHop: new LatencyHistogram(), feedLag: new LatencyHistogram() };
+  onStats(stats);
   let tradeId = 0;
   const endUs = seconds > 0 ? startUs + seconds * 1_000_000 : Number.POSITIVE_INFINITY;
 
@@ -88,9 +110,14 @@ export async function runFeed(redisUrl: string, symbolCount: number, seconds: nu
       while (stream.nextUs <= now && stream.nextUs < endUs) {
         stats.maxLagUs = Math.max(stats.maxLagUs, now - stream.nextUs);
         const message = messageFor(stream, books.get(stream.symbol)!, ++tradeId);
-        (message.update as unknown as Record<string, unknown>).bench_t = stream.nextUs;
+        const sentUs = monotonicMicros();
+        Object.assign(message.update, { bench_t: stream.nextUs, bench_sent: sentUs });
+        stats.feedLag.record(sentUs - stream.nextUs);
         bus.publish(message.update, message.book).then(
-          () => stats.published++,
+          () => {
+            stats.published++;
+            stats.publishHop.record(monotonicMicros() - sentUs);
+          },
           () => stats.failed++,
         );
         stream.nextUs += interval(stream);
@@ -159,7 +186,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const controller = new AbortController();
   process.on('SIGTERM', () => controller.abort());
   process.on('SIGINT', () => controller.abort());
-  void runFeed(redisUrl, Number(symbols), Number(seconds), Number(seed), controller.signal, Number(rate)).then((stats) => {
-    process.stdout.write(`${JSON.stringify({ feed: stats })}\n`);
+  const feed = runFeed(redisUrl, Number(symbols), Number(seconds), Number(seed), controller.signal, Number(rate), (stats) => {
+    // The runner asks at the start and at the end of a measured window: each answer covers the time since the last.
+    process.on('SIGUSR2', () => {
+      const window: FeedWindow = { published: stats.published, failed: stats.failed, publishHop: stats.publishHop.toJSON(), feedLag: stats.feedLag.toJSON() };
+      Object.assign(stats, { published: 0, failed: 0, publishHop: new LatencyHistogram(), feedLag: new LatencyHistogram() });
+      process.stdout.write(`${JSON.stringify({ window })}\n`);
+    });
+  });
+  void feed.then(({ maxLagUs }) => {
+    process.stdout.write(`${JSON.stringify({ feed: { maxLagUs } })}\n`);
   });
 }

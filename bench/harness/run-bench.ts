@@ -10,14 +10,16 @@
  * See docs/benchmarks.md.
  * @module
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TestRedisServer } from '../../test/helpers/redis-server.js';
 import { knees, summarize, table } from './bench-report.js';
-import { runOne, type RunResult, type Scenario, type Timing } from './bench-run.js';
+import { measureHopsAtRest, runOne, type RunResult, type Scenario, type Timing } from './bench-run.js';
+import { FeedProcess } from './feed-process.js';
+import { measureBareHop } from './bare-hop.js';
 import { describeFloor, measureMachineFloor, type MachineFloor } from './machine-floor.js';
-import { asFeed, pinned, SERVERS, type ServerSpec } from './servers.js';
+import { pinned, SERVERS, type ServerSpec } from './servers.js';
 
 interface Profile extends Timing {
   readonly connections: readonly number[];
@@ -61,11 +63,6 @@ function plan(profile: Profile, specs: readonly ServerSpec[]): FeedPlan[] {
   ];
 }
 
-function startFeed(redisUrl: string, feed: FeedPlan): ChildProcess {
-  const [command, argv] = asFeed(process.execPath, ['--import', 'tsx', 'bench/harness/reference-feed.ts', redisUrl, String(feed.symbols), '0', '1', String(feed.rate)]);
-  return spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit'] });
-}
-
 /** Redis gets the feed's priority (asFeed). */
 function favour(pid: number): void {
   spawnSync('renice', ['-n', '-5', '-p', String(pid)], { stdio: 'ignore' });
@@ -75,30 +72,79 @@ function pythonBaselineInstalled(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, redis, websockets'], { stdio: 'ignore' }).status === 0;
 }
 
-async function runPlan(feeds: readonly FeedPlan[], timing: Timing): Promise<RunResult[]> {
+/** The reference feed's average rate: the bare hop runs at it. */
+const BARE_HOP_PER_SECOND = 1_800;
+
+interface HopsAtRest {
+  readonly symbols: number;
+  /** A bare PUBLISH → SUBSCRIBE between two processes, no feed: the machine's floor (bare-hop.ts). */
+  readonly barePublishP50Ms: number;
+  readonly barePublishP99Ms: number;
+  readonly bareReceiptP50Ms: number;
+  readonly bareReceiptP99Ms: number;
+  readonly publishP50Ms: number;
+  readonly publishP99Ms: number;
+  readonly receiptP50Ms: number;
+  readonly receiptP99Ms: number;
+  readonly feedLagP50Ms: number;
+  readonly feedLagP99Ms: number;
+}
+
+async function runPlan(feeds: readonly FeedPlan[], timing: Timing): Promise<{ results: RunResult[]; hops: HopsAtRest[] }> {
   const results: RunResult[] = [];
+  const hops: HopsAtRest[] = [];
   for (const feedPlan of feeds) {
     const redis = await TestRedisServer.start();
     favour(redis.pid!);
-    const feed = startFeed(redis.url, feedPlan);
+    const bare = await measureBareHop(redis.url, BARE_HOP_PER_SECOND, timing.measureS);
+    const feed = FeedProcess.start(redis.url, feedPlan.symbols, feedPlan.rate);
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const atRest = await measureHopsAtRest(redis.url, timing, feed);
+      const hop: HopsAtRest = {
+        symbols: feedPlan.symbols,
+        barePublishP50Ms: bare.publish.quantile(0.5) / 1000,
+        barePublishP99Ms: bare.publish.quantile(0.99) / 1000,
+        bareReceiptP50Ms: bare.receipt.quantile(0.5) / 1000,
+        bareReceiptP99Ms: bare.receipt.quantile(0.99) / 1000,
+        publishP50Ms: atRest.publish.quantile(0.5) / 1000,
+        publishP99Ms: atRest.publish.quantile(0.99) / 1000,
+        receiptP50Ms: atRest.receipt.quantile(0.5) / 1000,
+        receiptP99Ms: atRest.receipt.quantile(0.99) / 1000,
+        feedLagP50Ms: atRest.feedLag.quantile(0.5) / 1000,
+        feedLagP99Ms: atRest.feedLag.quantile(0.99) / 1000,
+      };
+      hops.push(hop);
+      process.stderr.write(`bench: Redis hops at rest, ${feedPlan.symbols} symbols: ${describeHops(hop)}\n`);
       for (const { spec, scenario } of feedPlan.rows) {
         process.stderr.write(`bench: ${spec.name}, ${scenario.label}, ${scenario.connections} connections, ${feedPlan.symbols} symbols\n`);
         try {
-          const result = await runOne(spec, scenario, redis.url, timing);
+          const result = await runOne(spec, scenario, redis.url, timing, feed);
           results.push(result);
-          process.stderr.write(`  delivered ${result.deliveredPerS}/s of ${result.offeredPerS}, p99 ${result.p99Ms.toFixed(1)} ms, ${result.cpuSecondsPer100k.toFixed(2)} CPU-s/100k, Redis hop p99 ${result.redisHopP99Ms.toFixed(1)} ms, clients ${(result.clientCpuShare * 100).toFixed(0)}%\n`);
+          process.stderr.write(
+            `  delivered ${result.deliveredPerS}/s of ${result.offeredPerS}, p50 ${result.p50Ms.toFixed(1)} p99 ${result.p99Ms.toFixed(1)} ms (from send ${result.fromSendP50Ms.toFixed(1)} / ${result.fromSendP99Ms.toFixed(1)}), ${result.cpuSecondsPer100k.toFixed(2)} CPU-s/100k, ` +
+              `hops p99 publish ${result.publishHopP99Ms.toFixed(2)} receipt ${result.redisHopP99Ms.toFixed(2)} ms, sampler ${(result.clientCpuShare * 100).toFixed(0)}% load ${(result.loadCpuShare * 100).toFixed(0)}%, ` +
+              `loop delay max: server ${result.serverLoopDelayMaxMs.toFixed(0)} ms, sampler ${result.clientLoopDelayMaxMs.toFixed(0)} ms\n`,
+          );
         } catch (error) {
           process.stderr.write(`bench: ${(error as Error).message}; row left out\n`);
         }
       }
     } finally {
-      feed.kill('SIGTERM');
+      feed.stop();
       await redis.stop();
     }
   }
-  return results;
+  return { results, hops };
+}
+
+function describeHops(hop: HopsAtRest): string {
+  return (
+    `bare PUBLISH (no feed) p50/p99 ${hop.barePublishP50Ms.toFixed(2)}/${hop.barePublishP99Ms.toFixed(2)} ms, its receipt ${hop.bareReceiptP50Ms.toFixed(2)}/${hop.bareReceiptP99Ms.toFixed(2)} ms; ` +
+    `tickstream publish (publish call → MULTI confirmed) p50 ${hop.publishP50Ms.toFixed(2)} p99 ${hop.publishP99Ms.toFixed(2)} ms; ` +
+    `receipt (publish call → a subscriber) p50 ${hop.receiptP50Ms.toFixed(2)} p99 ${hop.receiptP99Ms.toFixed(2)} ms; ` +
+    `the feed's own lateness (schedule → publish call) p50 ${hop.feedLagP50Ms.toFixed(2)} p99 ${hop.feedLagP99Ms.toFixed(2)} ms`
+  );
 }
 
 async function main(): Promise<void> {
@@ -118,11 +164,13 @@ async function main(): Promise<void> {
   }
   const floors: MachineFloor[] = pinned ? [measureMachineFloor(0), measureMachineFloor(1)] : [measureMachineFloor(0)];
   for (const floor of floors) process.stderr.write(`machine floor: ${describeFloor(floor)}\n`);
-  const results = await runPlan(plan(profile, specs), profile);
+  const { results, hops } = await runPlan(plan(profile, specs), profile);
   const summaries = summarize(results);
   const kneeLines = knees(summaries);
   const report = [
     `Machine floor (a busy loop, before the runs): ${floors.map(describeFloor).join('; ')}.`,
+    '',
+    ...hops.map((hop) => `Redis hops at rest (feed, Redis and a subscriber; no server under test), ${hop.symbols} symbols: ${describeHops(hop)}.`),
     '',
     table(summaries),
     '',
@@ -131,7 +179,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${report}\n`);
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ profile: values.profile, repeats: profile.repeats, pinned, node: process.version, floors, summaries, knees: kneeLines, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ profile: values.profile, repeats: profile.repeats, pinned, node: process.version, floors, hops, summaries, knees: kneeLines, results }, null, 2));
   process.stderr.write(`wrote ${file}\n`);
 }
 

@@ -14,7 +14,7 @@ export interface ServerSpec {
   readonly name: string;
   readonly kind: ServerKind;
   /**
-   * Unsampled clients may use the bare client (no permessage-deflate offered): true where the server would not
+   * The clients may use the bare client (no permessage-deflate offered): true where the server would not
    * compress anyway; false for the Python defaults row, whose cost is compressing for every client that offers it.
    */
   readonly bareClients: boolean;
@@ -84,9 +84,18 @@ export function pin(cpu: number, cmd: string, args: string[]): [string, string[]
   return pinned ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
 }
 
-/** Feed and Redis come before the clients (nice -5): a busy client process then delays only itself. */
+/** Feed, Redis and the sampler come before the load clients (nice -5): a busy load process then delays only itself. */
 export function asFeed(cmd: string, args: string[]): [string, string[]] {
   return ['nice', ['-n', '-5', cmd, ...args]];
+}
+
+/**
+ * Load clients take what is left (nice 19: CFS weight 15 against 3121 at -5). At nice 0 they took a third of the
+ * CPU the feed and Redis needed during the trade bursts, and the hops' p99 went from 2 ms to 10-200 ms. If they
+ * fall behind, delivered/s falls short of offered and the row is not carried.
+ */
+export function asLoad(cmd: string, args: string[]): [string, string[]] {
+  return ['nice', ['-n', '19', cmd, ...args]];
 }
 
 /** utime + stime of a process, seconds (Linux /proc). */

@@ -5,7 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer } from 'ws';
-import { LatencyHistogram, zipfAssignment } from '../../bench/harness/bench-common.js';
+import { LatencyHistogram, updateFields, zipfAssignment } from '../../bench/harness/bench-common.js';
+import { stampUpdate } from '../../src/bus/bus-semantics.js';
+import type { UnsequencedUpdate } from '../../src/schemas/index.js';
 import { RawWsClient } from '../../bench/harness/raw-ws-client.js';
 import { knees, summarize } from '../../bench/harness/bench-report.js';
 import type { RunResult } from '../../bench/harness/bench-run.js';
@@ -77,11 +79,26 @@ describe('bench harness', () => {
     assert.equal(await ponged, 'hi', 'a ping answered with its payload');
   });
 
+  it('updateFields finds channel, the stamped seq and both bench times in a real bus payload', () => {
+    // An order-book delta carries its own `seq` (Bybit's) inside `book`; the stamped one must win.
+    const update = {
+      type: 'update', subscription: 'orderbook', channel: 'orderbook:BTCUSDT', symbol: 'BTCUSDT', received_at: new Date(0).toISOString(), exchange_ts: 0,
+      depth: 50, action: 'delta', book: { bids: [['100.00', '1.000']], asks: [], updateId: 7, prevUpdateId: 6, seq: 987654, timestamp: 0 },
+      bench_t: 123456789, bench_sent: 123456999,
+    } as unknown as UnsequencedUpdate;
+    const fields = updateFields(Buffer.from(stampUpdate(update, 42).payload));
+    assert.deepEqual(fields, { channel: 'orderbook:BTCUSDT', seq: 42, scheduledUs: 123456789, sentUs: 123456999 });
+    const bare = updateFields(Buffer.from('{"type":"update","channel":"trades:ETHUSDT","seq":5}'));
+    assert.equal(bare.seq, 5);
+    assert.ok(Number.isNaN(bare.scheduledUs) && Number.isNaN(bare.sentUs), 'absent bench times are NaN, not 0');
+  });
+
   it('summarize takes medians over repeats and knees name the first load not carried', () => {
     const row = (connections: number, p99Ms: number, delivered: number, offered: number): RunResult => ({
       server: 's', scenario: 'zipf', connections, connected: connections, offeredPerS: offered, deliveredPerS: delivered,
       p50Ms: 1, p99Ms, p999Ms: p99Ms, cpuSecondsPer100k: 0.5, serverCpuShare: 0.5, serverRssMb: 100, lost: 0, reordered: 0,
-      closedDuringRun: 0, errors: 0, redisHopP50Ms: 0.1, redisHopP99Ms: 1, clientCpuShare: 0.5, clientLoopDelayP99Ms: 5, clientBound: false,
+      closedDuringRun: 0, errors: 0, fromSendP50Ms: 1, fromSendP99Ms: p99Ms, feedLagP99Ms: 1, publishHopP50Ms: 0.1, publishHopP99Ms: 0.4, redisHopP50Ms: 0.1, redisHopP99Ms: 1, clientCpuShare: 0.5,
+      clientLoopDelayP99Ms: 5, clientLoopDelayMaxMs: 9, serverLoopDelayP99Ms: 1, serverLoopDelayMaxMs: 2, loadCpuShare: 0.5, clientBound: false, loadBound: false,
     });
     const summaries = summarize([row(1000, 5, 50_000, 50_000), row(1000, 9, 50_000, 50_000), row(1000, 7, 50_000, 50_000), row(5000, 80, 240_000, 250_000)]);
     const first = summaries.find((s) => s.connections === 1000)!;
