@@ -12,7 +12,7 @@
  * @module
  */
 import type { ChannelHistory } from '../bus/market-bus.js';
-import { UpdateConflater, conflationKind } from './update-conflater.js';
+import { UpdateConflater, conflationKind, type ConflationKind } from './update-conflater.js';
 
 export interface CursorIo {
   send(data: Buffer | string): void;
@@ -42,16 +42,19 @@ const MAX_CONSECUTIVE_RESETS = 3;
 export class ChannelCursor {
   private state: CursorState = 'joining';
   private lastSeq = 0;
-  private held: HeldUpdate[] = [];
+  /** Updates waiting for the snapshot or a repair; undefined while there are none (memory per connection). */
+  private held: HeldUpdate[] | undefined;
   private resetsInARow = 0;
-  private readonly conflater: UpdateConflater;
+  private readonly conflationKind: ConflationKind;
+  /** Created when the client is first congested: most never are. */
+  private conflater: UpdateConflater | undefined;
 
   constructor(
     readonly channel: string,
     private readonly io: CursorIo,
     private readonly maxHeld: number,
   ) {
-    this.conflater = new UpdateConflater(conflationKind(channel));
+    this.conflationKind = conflationKind(channel);
   }
 
   get position(): number {
@@ -104,20 +107,21 @@ export class ChannelCursor {
 
   /** Sends one in-order update, or conflates it while the client is slow. */
   private sendLive(data: Buffer): void {
-    if (this.conflater.kind !== 'none' && this.io.congested()) {
-      const first = !this.conflater.pending;
-      this.conflater.absorb(data);
+    if (this.conflationKind !== 'none' && this.io.congested()) {
+      const conflater = (this.conflater ??= new UpdateConflater(this.conflationKind));
+      const first = !conflater.pending;
+      conflater.absorb(data);
       this.io.dropped('conflated');
       if (first) this.io.whenDrained(() => this.flushConflated());
       return;
     }
-    if (this.conflater.pending) this.flushConflated();
+    if (this.conflater?.pending) this.flushConflated();
     if (!this.isClosed() && this.state === 'live') this.io.send(data);
   }
 
   /** The client caught up: send the newest state of what was conflated. */
   private flushConflated(): void {
-    if (this.isClosed() || !this.conflater.pending) return;
+    if (this.isClosed() || !this.conflater?.pending) return;
     const { payloads, resnapshot } = this.conflater.take();
     if (resnapshot) {
       void this.sendSnapshot(true, false);
@@ -133,17 +137,17 @@ export class ChannelCursor {
 
   close(): void {
     this.state = 'closed';
-    this.held = [];
+    this.held = undefined;
   }
 
   private hold(seq: number, data: Buffer): void {
-    if (this.held.length >= this.maxHeld) {
+    if (this.held && this.held.length >= this.maxHeld) {
       // Too far behind to catch up update by update: start over from a snapshot.
-      this.held = [];
+      this.held = undefined;
       if (this.state === 'live') void this.sendSnapshot(true);
       return;
     }
-    this.held.push({ seq, data });
+    (this.held ??= []).push({ seq, data });
   }
 
   /** `countAsReset`: resets caused by lost updates count toward giving up; a slow client's catch-up does not. */
@@ -165,8 +169,8 @@ export class ChannelCursor {
   private goLive(): void {
     if (this.isClosed()) return;
     this.state = 'live';
-    const held = this.held.sort((a, b) => a.seq - b.seq);
-    this.held = [];
+    const held = this.held?.sort((a, b) => a.seq - b.seq) ?? [];
+    this.held = undefined;
     for (let i = 0; i < held.length; i++) {
       const update = held[i]!;
       if (update.seq <= this.lastSeq) continue;

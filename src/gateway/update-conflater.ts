@@ -11,9 +11,12 @@
 
 export type ConflationKind = 'ticker' | 'candles' | 'orderbook' | 'none';
 
+/** A literal, not a slice of the channel name: every cursor keeps it. */
 export function conflationKind(channel: string): ConflationKind {
-  const kind = channel.slice(0, channel.indexOf(':'));
-  return kind === 'ticker' || kind === 'candles' || kind === 'orderbook' ? kind : 'none';
+  if (channel.startsWith('ticker:')) return 'ticker';
+  if (channel.startsWith('candles:')) return 'candles';
+  if (channel.startsWith('orderbook:')) return 'orderbook';
+  return 'none';
 }
 
 export interface ConflatedOutput {

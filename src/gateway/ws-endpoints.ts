@@ -44,9 +44,11 @@ const MAX_RATE_LIMIT_STRIKES = 20;
 
 type Route = { readonly kind: 'multiplex' } | { readonly kind: 'fixed'; readonly request: RequestedChannel } | undefined;
 
+const MULTIPLEX = Object.freeze({ kind: 'multiplex' as const });
+
 function route(pathname: string): Route {
   const base = `${LIVE_PREFIX}/ws`;
-  if (pathname === base) return { kind: 'multiplex' };
+  if (pathname === base) return MULTIPLEX;
   if (!pathname.startsWith(`${base}/`)) return undefined;
   let parts: string[];
   try {
@@ -72,6 +74,8 @@ export class WsEndpoints {
   constructor(private readonly options: WsEndpointOptions) {
     this.server = new WebSocketServer({
       noServer: true,
+      // Sessions are tracked here (this.sessions); ws's own Set would cost a listener and a closure per socket.
+      clientTracking: false,
       // A hard frame cap well above the message limit: oversized messages up to it get an error
       // (MESSAGE_TOO_LARGE) before the 1009 close; anything beyond is cut off by ws itself.
       maxPayload: Math.max(64 * 1024, options.limits.maxInboundMessageBytes * 4),
