@@ -66,7 +66,9 @@ const isNode = (spec: ServerSpec) => spec.kind === 'tickstream' || spec.kind ===
 /** What this bench adds to a spec's env: the GC preload for Node servers. */
 function extraEnv(spec: ServerSpec): Record<string, string> {
   const extra: Record<string, string> = {};
-  if (isNode(spec)) extra.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --expose-gc --import ${GC_PRELOAD}`.trim();
+  // Added to the spec's own NODE_OPTIONS (tickstream-semi4 sets one), not in place of them.
+  const own = spec.command(0, '').env?.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '';
+  if (isNode(spec)) extra.NODE_OPTIONS = `${own} --expose-gc --import ${GC_PRELOAD}`.trim();
   // SYMBOLS comes with the spec; one timeframe is all these clients use.
   if (spec.kind === 'tickstream') extra.TIMEFRAMES = '1';
   return extra;
