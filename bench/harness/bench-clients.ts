@@ -213,10 +213,15 @@ function offeredTo(symbols: readonly string[], perChannel: ReadonlyMap<string, n
   return total;
 }
 
+/** What `start` resets. Errors are kept: a refused subscription is answered at connect, before the window. */
+function windowCounts(): Omit<Counters, 'running' | 'errors'> {
+  return { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map() };
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_CLIENTS ?? '{}') as ClientsConfig;
   const sampler = config.role === 'sampler';
-  const counters: Counters = { running: true, frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, errors: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() };
+  const counters: Counters = { running: true, errors: 0, ...windowCounts() };
   const stopProbe = sampler ? await probeRedis(config.redisUrl, counters) : () => Promise.resolve();
   const symbols = benchSymbols(config.symbols);
   const assignment = config.oneChannel ? Array.from({ length: config.clients }, () => 0) : zipfAssignment(config.clients, config.symbols);
@@ -239,7 +244,7 @@ async function main(): Promise<void> {
   loopDelay.enable();
   process.on('message', (message: { cmd: string }) => {
     if (message.cmd === 'start') {
-      Object.assign(counters, { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map<string, number>() });
+      Object.assign(counters, windowCounts());
       for (const client of mine) if (stalled.has(client)) client.transport?.pause();
       startedAt = performance.now();
       cpuAtStart = process.cpuUsage();

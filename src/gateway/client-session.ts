@@ -184,8 +184,8 @@ export class ClientSession implements ChannelListener {
     this.deps.metrics.droppedUpdates.inc({ reason });
   }
 
-  async readSnapshot(ref: ChannelRef, limit: number | undefined, reset: boolean): Promise<{ payload: string; seq: number }> {
-    const data = await this.deps.bus.readSnapshot(channelName(ref), limit ?? this.deps.limits.defaultSnapshotLimit);
+  async readSnapshot(channel: string, ref: ChannelRef, limit: number | undefined, reset: boolean): Promise<{ payload: string; seq: number }> {
+    const data = await this.deps.bus.readSnapshot(channel, limit ?? this.deps.limits.defaultSnapshotLimit);
     const message = snapshotMessage(ref, data, { reset, simulated: this.deps.simulated() });
     return { payload: JSON.stringify(message), seq: data.seq };
   }
@@ -205,7 +205,7 @@ export class ClientSession implements ChannelListener {
     (this.drainWaiters ??= []).push(callback);
     this.drainTimer ??= setInterval(() => {
       if (this.closed) return this.stopDrainPolling();
-      if (this.socket.bufferedAmount > this.deps.limits.softSendBufferBytes) return;
+      if (this.congested()) return;
       const waiters = this.drainWaiters ?? [];
       this.stopDrainPolling();
       for (const waiter of waiters) waiter();
@@ -265,7 +265,7 @@ class SessionCursorIo implements CursorIo {
   }
 
   readSnapshot(reset: boolean): Promise<{ payload: string; seq: number }> {
-    return this.session.readSnapshot(this.ref, this.limit, reset);
+    return this.session.readSnapshot(this.channel, this.ref, this.limit, reset);
   }
 
   readHistory(since: number): Promise<ChannelHistory> {
