@@ -310,12 +310,17 @@ export class BybitSimulator implements FaultControls, SessionHost {
   // ---- internals -------------------------------------------------------
 
   private tick(): void {
+    this.stepMarket();
+    this.dropIdleSessions();
+  }
+
+  /** Brings the market (and the stream) up to now; a failed step is logged, never thrown at the caller. */
+  private stepMarket(): void {
     try {
       this.feed.tick();
     } catch (error) {
       this.logger.error({ err: error }, 'simulator tick failed');
     }
-    this.dropIdleSessions();
   }
 
   /** Bybit closes a socket that has no subscription and sent no ping for about a minute. */
@@ -393,6 +398,10 @@ export class BybitSimulator implements FaultControls, SessionHost {
       return send(503, '{"retCode":10016,"retMsg":"service unavailable"}');
     }
     if (request.method === 'GET') {
+      // The market steps on a timer; a request between two steps would see it as of the last one (no open
+      // candle yet in a minute just begun, which real Bybit returns at once). Stepping to now first keeps REST
+      // and the stream on one state: the stream sends this step too.
+      if (url.pathname.startsWith('/v5/market/')) this.stepMarket();
       const result = marketRoute(url.pathname, url.searchParams, this.feed, this.clock.now());
       if (result !== undefined) return send(result.status, result.body);
     }

@@ -12,6 +12,20 @@ async function restKline(sim: BybitSimulator, query: string): Promise<Wire> {
   return body.result;
 }
 
+describe('simulator REST klines between two market steps', () => {
+  it('a minute just begun has its open candle at once, as on Bybit, even before the market has stepped into it', async (t) => {
+    // The market steps every 60 s of real time here, so nothing but the request itself can step it past the
+    // minute boundary 50 ms after the start.
+    const boundaryMs = Math.floor(Date.now() / MINUTE_MS) * MINUTE_MS - 2 * MINUTE_MS;
+    const sim = await BybitSimulator.start({ timeScale: 1, startTimeMs: boundaryMs - 50, tickIntervalMs: 60_000, seed: 5 });
+    t.after(() => sim.close());
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const result = await restKline(sim, `category=linear&symbol=BTCUSDT&interval=1&limit=2`);
+    const starts = (result.list as string[][]).map((row) => Number(row[0]));
+    assert.deepEqual(starts, [boundaryMs, boundaryMs - MINUTE_MS], 'the open candle of the new minute, then the one before');
+  });
+});
+
 describe('simulator klines', () => {
   let sim: BybitSimulator;
   const startTimeMs = Date.now() - 6 * 3_600_000;
