@@ -22,8 +22,8 @@ export interface CursorIo {
   whenDrained(callback: () => void): void;
   /** An update was not sent as such (conflated or superseded by a snapshot). */
   dropped(reason: 'conflated'): void;
-  /** The snapshot message (serialized) and the seq it contains. */
-  readSnapshot(reset: boolean): Promise<{ payload: string; seq: number }>;
+  /** The snapshot message (serialized; possibly shared with other clients, so never changed) and the seq it contains. */
+  readSnapshot(reset: boolean): Promise<{ payload: Buffer | string; seq: number }>;
   readHistory(sinceSeq: number): Promise<ChannelHistory>;
   /** The cursor cannot go on (bus error, too far behind): tell the client and drop the subscription. */
   fail(reason: string): void;

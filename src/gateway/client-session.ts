@@ -13,9 +13,10 @@ import { channelName, type ChannelRef, type StatusMessage, type SubscriptionResp
 import type { Logger } from '../shared/logger.js';
 import { ChannelCursor, type CursorIo } from './channel-cursor.js';
 import { framedOnce, type TurnBatcher } from './frame-writer.js';
+import type { SnapshotReads } from './snapshot-reads.js';
 import type { ChannelHub, ChannelListener } from './channel-hub.js';
 import { CLOSE_CODES, clientError, type ClientErrorCode } from './client-errors.js';
-import { snapshotMessage } from './snapshot-messages.js';
+import { snapshotPayload } from './snapshot-messages.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
 export interface SessionDeps {
@@ -26,6 +27,7 @@ export interface SessionDeps {
   readonly simulated: () => boolean;
   readonly metrics: GatewayMetrics;
   readonly batcher: TurnBatcher;
+  readonly snapshots: SnapshotReads;
 }
 
 export interface SubscribeOptions {
@@ -184,10 +186,9 @@ export class ClientSession implements ChannelListener {
     this.deps.metrics.droppedUpdates.inc({ reason });
   }
 
-  async readSnapshot(channel: string, ref: ChannelRef, limit: number | undefined, reset: boolean): Promise<{ payload: string; seq: number }> {
-    const data = await this.deps.bus.readSnapshot(channel, limit ?? this.deps.limits.defaultSnapshotLimit);
-    const message = snapshotMessage(ref, data, { reset, simulated: this.deps.simulated() });
-    return { payload: JSON.stringify(message), seq: data.seq };
+  async readSnapshot(channel: string, ref: ChannelRef, limit: number | undefined, reset: boolean): Promise<{ payload: Buffer; seq: number }> {
+    const data = await this.deps.snapshots.read(channel, limit ?? this.deps.limits.defaultSnapshotLimit);
+    return { payload: snapshotPayload(ref, data, { reset, simulated: this.deps.simulated() }), seq: data.seq };
   }
 
   readHistory(channel: string, since: number): Promise<ChannelHistory> {
@@ -264,7 +265,7 @@ class SessionCursorIo implements CursorIo {
     this.session.countDropped(reason);
   }
 
-  readSnapshot(reset: boolean): Promise<{ payload: string; seq: number }> {
+  readSnapshot(reset: boolean): Promise<{ payload: Buffer; seq: number }> {
     return this.session.readSnapshot(this.channel, this.ref, this.limit, reset);
   }
 

@@ -66,7 +66,7 @@ export class ConnectionLimits {
 
 /**
  * Inbound message rate per connection: a token bucket of `perSecond` tokens,
- * bursts up to twice that.
+ * bursts up to `burst`.
  */
 export class MessageRateLimiter {
   private tokens: number;
@@ -74,15 +74,16 @@ export class MessageRateLimiter {
 
   constructor(
     private readonly perSecond: number,
+    private readonly burst: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.tokens = perSecond * 2;
+    this.tokens = burst;
     this.refilledAtMs = now();
   }
 
   take(): boolean {
     const now = this.now();
-    this.tokens = Math.min(this.perSecond * 2, this.tokens + ((now - this.refilledAtMs) / 1000) * this.perSecond);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAtMs) / 1000) * this.perSecond);
     this.refilledAtMs = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;

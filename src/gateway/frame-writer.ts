@@ -52,7 +52,11 @@ export function framedOnce(payload: Buffer): Buffer {
 export class TurnBatcher {
   private corked = new Set<Duplex>();
 
-  constructor(private readonly windowMs = 0) {}
+  /** `onFlush` learns how many sockets each flush uncorked: one write each (the gateway counts them). */
+  constructor(
+    private readonly windowMs = 0,
+    private readonly onFlush: (sockets: number) => void = () => undefined,
+  ) {}
 
   write(socket: Duplex, frame: Buffer): void {
     if (!this.corked.has(socket)) {
@@ -70,5 +74,6 @@ export class TurnBatcher {
     const sockets = this.corked;
     this.corked = new Set();
     for (const socket of sockets) socket.uncork();
+    this.onFlush(sockets.size);
   }
 }

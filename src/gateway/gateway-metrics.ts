@@ -11,6 +11,10 @@ export class GatewayMetrics {
   readonly subscriptions: Gauge;
   readonly messagesIn: Counter;
   readonly messagesOut: Counter;
+  /** Writes to client sockets on the fan-out path (one per socket per turn): messages out per write is the batching. */
+  readonly socketWrites: Counter;
+  /** Snapshot reads sent to the bus: subscriptions to one channel in one turn share one (snapshot-reads.ts). */
+  readonly snapshotReads: Counter;
   readonly droppedUpdates: Counter<'reason'>;
   readonly slowClientCloses: Counter;
   readonly refusedUpgrades: Counter<'status'>;
@@ -38,6 +42,16 @@ export class GatewayMetrics {
     });
     this.messagesIn = new Counter({ name: 'tickstream_gateway_messages_in_total', help: 'Updates received from the bus', registers: [this.registry] });
     this.messagesOut = new Counter({ name: 'tickstream_gateway_messages_out_total', help: 'Messages sent to clients', registers: [this.registry] });
+    this.socketWrites = new Counter({
+      name: 'tickstream_gateway_socket_writes_total',
+      help: 'Writes of fan-out messages to client sockets: one per socket per event-loop turn, holding all of its messages of that turn',
+      registers: [this.registry],
+    });
+    this.snapshotReads = new Counter({
+      name: 'tickstream_gateway_snapshot_reads_total',
+      help: 'Snapshot reads sent to the bus (subscriptions to one channel in one event-loop turn share one)',
+      registers: [this.registry],
+    });
     this.droppedUpdates = new Counter({
       name: 'tickstream_gateway_dropped_updates_total',
       help: 'Updates not sent to a client (duplicate seq, replaced by a snapshot)',

@@ -39,3 +39,20 @@ export function snapshotMessage(ref: ChannelRef, data: ChannelSnapshotData, flag
       };
   }
 }
+
+/** Serialized snapshots per bus read: the subscribers that shared one read (snapshot-reads.ts) share its bytes. */
+const serialized = new WeakMap<ChannelSnapshotData, Map<string, Buffer>>();
+
+/**
+ * The snapshot message as bytes, serialized once per read, channel and flags: in a reconnect storm every client
+ * that joined one read gets the same Buffer, which the fan-out path also frames once (frame-writer.ts).
+ */
+export function snapshotPayload(ref: ChannelRef, data: ChannelSnapshotData, flags: SnapshotFlags): Buffer {
+  // The channel is in the key: a bus could hand two empty channels the same object.
+  const key = `${flags.reset ? 1 : 0}${flags.simulated ? 1 : 0}${channelName(ref)}`;
+  let byKey = serialized.get(data);
+  if (!byKey) serialized.set(data, (byKey = new Map<string, Buffer>()));
+  let payload = byKey.get(key);
+  if (!payload) byKey.set(key, (payload = Buffer.from(JSON.stringify(snapshotMessage(ref, data, flags)))));
+  return payload;
+}

@@ -19,6 +19,7 @@ import { rawDataText } from '../shared/raw-data.js';
 import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
 import { TurnBatcher } from './frame-writer.js';
+import { SnapshotReads } from './snapshot-reads.js';
 import { parseQueryInt } from './query-params.js';
 import { CLOSE_CODES } from './client-errors.js';
 import type { ServedChannels } from './served-channels.js';
@@ -29,7 +30,7 @@ export const LIVE_PREFIX = '/api/v1/live';
 
 const checkSubscription = TypeCompiler.Compile(WebSocketSubscriptionSchema);
 
-export interface WsEndpointOptions extends Omit<SessionDeps, 'batcher'> {
+export interface WsEndpointOptions extends Omit<SessionDeps, 'batcher' | 'snapshots'> {
   /** FANOUT_FLUSH_MS (frame-writer.ts): 0 = per event-loop turn. */
   readonly fanoutFlushMs: number;
   readonly served: ServedChannels;
@@ -83,7 +84,9 @@ export class WsEndpoints {
       // Browsers pass a token as ["bearer", token]: answer with "bearer", never echo the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
     });
-    this.sessionDeps = { ...options, batcher: new TurnBatcher(options.fanoutFlushMs) };
+    const batcher = new TurnBatcher(options.fanoutFlushMs, (sockets) => options.metrics.socketWrites.inc(sockets));
+    const snapshots = new SnapshotReads(options.bus, () => options.metrics.snapshotReads.inc());
+    this.sessionDeps = { ...options, batcher, snapshots };
     this.tokens = new TokenVerifier(options.security);
     this.connectionLimits = new ConnectionLimits(options.limits);
     this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);
@@ -172,7 +175,10 @@ export class WsEndpoints {
       this.connectionLimits.release(ip);
     });
     ws.on('error', (error) => this.options.logger.debug({ session: session.id, err: error.message }, 'client socket error'));
-    const limiter = new MessageRateLimiter(this.options.limits.inboundMessagesPerSecond);
+    const { inboundMessagesPerSecond, maxSubscriptionsPerConnection } = this.options.limits;
+    // Bursts of twice the rate, and never less than a full set of subscriptions: a dashboard that opens its
+    // 40 channels at connect is the normal case, not abuse.
+    const limiter = new MessageRateLimiter(inboundMessagesPerSecond, Math.max(2 * inboundMessagesPerSecond, maxSubscriptionsPerConnection));
     let strikes = 0;
     // One message at a time, in order: a subscribe followed at once by an unsubscribe is answered as both.
     let queue: Promise<void> = Promise.resolve();

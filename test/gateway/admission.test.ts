@@ -142,7 +142,7 @@ describe('gateway admission', () => {
   });
 
   it('rate-limits client messages: RATE_LIMITED errors, then close 4429 if it goes on', async (t) => {
-    const base = await startGateway(t, { INBOUND_MESSAGES_PER_SECOND: '2' });
+    const base = await startGateway(t, { INBOUND_MESSAGES_PER_SECOND: '2', MAX_SUBSCRIPTIONS_PER_CONNECTION: '3' });
     const socket = new WebSocket(`${base}/ws`);
     t.after(() => socket.terminate());
     await new Promise((resolve) => socket.once('open', resolve));
@@ -154,5 +154,28 @@ describe('gateway admission', () => {
     const codes = received.map((message) => message.code);
     assert.equal(codes.filter((code) => code === 'NOT_SUBSCRIBED').length, 4, 'the burst allowance was served');
     assert.ok(codes.filter((code) => code === 'RATE_LIMITED').length >= 10);
+  });
+
+  it('a full set of subscriptions at connect fits in the burst, however low the rate limit', async (t) => {
+    const base = await startGateway(t, { INBOUND_MESSAGES_PER_SECOND: '2', MAX_SUBSCRIPTIONS_PER_CONNECTION: '8', SYMBOLS: 'BTCUSDT,ETHUSDT' });
+    const socket = new WebSocket(`${base}/ws`);
+    t.after(() => socket.terminate());
+    await new Promise((resolve) => socket.once('open', resolve));
+    const received: Record<string, unknown>[] = [];
+    let allAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => (allAnswered = resolve));
+    socket.on('message', (data) => {
+      const message = JSON.parse(text(data)) as Record<string, unknown>;
+      received.push(message);
+      if (received.filter((m) => m.type === 'subscribed' || m.type === 'error').length === 9) allAnswered();
+    });
+    const requests = ['BTCUSDT', 'ETHUSDT'].flatMap((symbol) =>
+      ['ticker', 'trades', 'orderbook', 'candles'].map((subscription) => ({ type: 'subscribe', subscription, symbol, ...(subscription === 'candles' ? { timeframe: '1' } : {}) })),
+    );
+    // Eight subscriptions, then one message past the burst of max(2 x 2, 8).
+    for (const request of [...requests, requests[0]]) socket.send(JSON.stringify(request));
+    await answered;
+    assert.equal(received.filter((m) => m.type === 'subscribed').length, 8, JSON.stringify(received.filter((m) => m.type === 'error')));
+    assert.deepEqual(received.filter((m) => m.type === 'error').map((m) => m.code), ['RATE_LIMITED'], 'the ninth message is past the burst');
   });
 });

@@ -54,7 +54,8 @@ describe('frame writer', () => {
   it('keeps call order between batched frames and ws.send on the same socket, and flushes after the turn', async (t) => {
     const { ws, socket, received, close } = await serverWithClient();
     t.after(close);
-    const batcher = new TurnBatcher();
+    const flushes: number[] = [];
+    const batcher = new TurnBatcher(0, (sockets) => flushes.push(sockets));
     batcher.write(socket, framedOnce(Buffer.from('{"n":1}')));
     ws.send('{"n":2}');
     batcher.write(socket, framedOnce(Buffer.from('{"n":3}')));
@@ -62,6 +63,7 @@ describe('frame writer', () => {
     await waitForCount(received, 3);
     assert.equal(socket.writableCorked, 0);
     assert.deepEqual(received, ['text:{"n":1}', 'text:{"n":2}', 'text:{"n":3}']);
+    assert.deepEqual(flushes, [1], 'one socket written once for the turn');
   });
 
   it('with a flush window, holds the writes of a socket for that long, then sends them together in order', async (t) => {
