@@ -1,7 +1,8 @@
 /**
  * The benchmark's client processes (PROTOCOL.md): N cheap WebSocket clients on
  * one server under test, each on one symbol's four channels (symbols by
- * Zipf popularity). Every client counts frames and checks seq per channel
+ * Zipf popularity; on a split feed, the four channels of each of the symbols
+ * standing for its pick). Every client counts frames and checks seq per channel
  * (loss = a jump, reordering = a step back); a sample of them also reads
  * every message's `bench_t` and `bench_sent` and records latency.
  *
@@ -10,22 +11,25 @@
  * not a busy client process's) and one or more `load` processes (the other
  * clients, below it in priority). Every process derives the same client list
  * from the config and opens only its share.
- * Driven over IPC by bench-run.ts: `ready` once connected; `start` resets the
- * counters; `stop` → a `report`.
+ * Driven over IPC by bench-run.ts: `ready` once connected; `subscribe` (sent
+ * once every process is connected: upgrades are not starved by a flow that
+ * has already started) → `subscribed`; `start` resets the counters; `stop` →
+ * a `report`.
  * @module
  */
+import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import WebSocket from 'ws';
 import { RawWsClient } from './raw-ws-client.js';
-import { benchSymbols, LatencyHistogram, monotonicMicros, updateFields, zipfAssignment } from './bench-common.js';
+import { benchSymbols, inBurst, LatencyHistogram, monotonicMicros, REFERENCE_SYMBOLS, splitSymbols, updateFields, zipfAssignment } from './bench-common.js';
 
 export type ServerKind = 'tickstream' | 'python' | 'socketio';
 
 export interface ClientsConfig {
   readonly kind: ServerKind;
-  /** ws://host:port (the path is the kind's). */
-  readonly base: string;
+  /** ws://host:port of each server process (the path is the kind's); client i connects to bases[i % bases.length]. */
+  readonly bases: readonly string[];
   readonly clients: number;
   readonly symbols: number;
   readonly sampled: number;
@@ -42,6 +46,10 @@ export interface ClientsConfig {
   /** Load processes split the unsampled clients: this one opens those whose index % loadProcesses is loadIndex. */
   readonly loadIndex: number;
   readonly loadProcesses: number;
+  /** The feed's epoch: sampled latency is also split by whether the message was scheduled in a trade burst. */
+  readonly feedEpochUs: number;
+  /** Load processes lower their priority to this once subscribed (servers.ts, LOAD_NICE); the sampler keeps its own. */
+  readonly niceOnceConnected: number;
 }
 
 export interface ClientsReport {
@@ -61,6 +69,9 @@ export interface ClientsReport {
   readonly latency: ReturnType<LatencyHistogram['toJSON']>;
   /** The feed's publish call (`bench_sent`) → a sampled client: the same without the feed's own lateness. */
   readonly latencyFromSend: ReturnType<LatencyHistogram['toJSON']>;
+  /** Scheduled send → a sampled client, for messages scheduled outside the trade bursts, and in them. */
+  readonly latencyCalm: ReturnType<LatencyHistogram['toJSON']>;
+  readonly latencyBurst: ReturnType<LatencyHistogram['toJSON']>;
   /** The feed's publish call → Redis → a plain subscriber in the sampler, every channel: the receipt hop. */
   readonly redisHop: ReturnType<LatencyHistogram['toJSON']>;
   /** CPU of this process during the run, share of one core. */
@@ -86,21 +97,31 @@ class BenchClient {
 
   constructor(
     private readonly config: ClientsConfig,
-    readonly symbol: string,
+    private readonly base: string,
+    /** One symbol, or on a split feed the symbols standing for one reference symbol (splitSymbols). */
+    readonly symbols: readonly string[],
     private readonly sampled: boolean,
     private readonly counters: Counters,
   ) {}
 
   async connect(): Promise<void> {
-    const { kind, base } = this.config;
-    const url =
-      kind === 'tickstream' ? `${base}/api/v1/live/ws` : kind === 'python' ? `${base}/ws/${this.symbol}` : `${base}/socket.io/?EIO=4&transport=websocket&symbol=${this.symbol}`;
+    const { kind } = this.config;
+    const base = this.base;
+    const symbol = this.symbols[0]!;
+    if (kind !== 'tickstream' && this.symbols.length > 1) throw new Error(`the ${kind} baseline serves one symbol per connection`);
+    const url = kind === 'tickstream' ? `${base}/api/v1/live/ws` : kind === 'python' ? `${base}/ws/${symbol}` : `${base}/socket.io/?EIO=4&transport=websocket&symbol=${symbol}`;
     // The transport is set before the handshake ends: Socket.IO's open packet can arrive with the upgrade
     // response, and must be answered at once (`40`) or the server never joins the client to anything.
     await (this.config.bareClients ? this.openBare(url) : this.openWs(url));
-    if (kind === 'tickstream') {
-      for (const subscription of ['candles', 'trades', 'ticker', 'orderbook']) {
-        this.transport?.sendText(JSON.stringify({ type: 'subscribe', subscription, symbol: this.symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
+  }
+
+  /** tickstream: the subscriptions, sent once every client of the run is connected (the baselines subscribe by URL). */
+  subscribe(): void {
+    if (this.config.kind === 'tickstream') {
+      for (const symbol of this.symbols) {
+        for (const subscription of ['candles', 'trades', 'ticker', 'orderbook']) {
+          this.transport?.sendText(JSON.stringify({ type: 'subscribe', subscription, symbol, ...(subscription === 'candles' ? { timeframe: '1', limit: 1 } : { limit: 1 }) }));
+        }
       }
     }
   }
@@ -155,7 +176,10 @@ class BenchClient {
     const { channel, seq, scheduledUs, sentUs } = updateFields(payload);
     if (this.sampled) {
       const now = monotonicMicros();
-      if (!Number.isNaN(scheduledUs)) counters.latency.record(now - scheduledUs);
+      if (!Number.isNaN(scheduledUs)) {
+        counters.latency.record(now - scheduledUs);
+        (inBurst(scheduledUs, this.config.feedEpochUs) ? counters.latencyBurst : counters.latencyCalm).record(now - scheduledUs);
+      }
       if (!Number.isNaN(sentUs)) counters.latencyFromSend.record(now - sentUs);
     }
     const last = this.lastSeq.get(channel);
@@ -181,6 +205,8 @@ interface Counters {
   errors: number;
   latency: LatencyHistogram;
   latencyFromSend: LatencyHistogram;
+  latencyCalm: LatencyHistogram;
+  latencyBurst: LatencyHistogram;
   redisHop: LatencyHistogram;
   /** Messages per Redis channel during the run. */
   perChannel: Map<string, number>;
@@ -215,7 +241,10 @@ function offeredTo(symbols: readonly string[], perChannel: ReadonlyMap<string, n
 
 /** What `start` resets. Errors are kept: a refused subscription is answered at connect, before the window. */
 function windowCounts(): Omit<Counters, 'running' | 'errors'> {
-  return { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(), redisHop: new LatencyHistogram(), perChannel: new Map() };
+  return { frames: 0, updates: 0, lost: 0, reordered: 0, closed: 0, latency: new LatencyHistogram(), latencyFromSend: new LatencyHistogram(),
+    latencyCalm: new LatencyHistogram(),
+    latencyBurst: new LatencyHistogram(),
+    redisHop: new LatencyHistogram(), perChannel: new Map() };
 }
 
 async function main(): Promise<void> {
@@ -224,26 +253,38 @@ async function main(): Promise<void> {
   const counters: Counters = { running: true, errors: 0, ...windowCounts() };
   const stopProbe = sampler ? await probeRedis(config.redisUrl, counters) : () => Promise.resolve();
   const symbols = benchSymbols(config.symbols);
-  const assignment = config.oneChannel ? Array.from({ length: config.clients }, () => 0) : zipfAssignment(config.clients, config.symbols);
+  // Zipf over the reference symbols; on a split feed a client takes every symbol standing for its pick.
+  const references = Math.min(config.symbols, REFERENCE_SYMBOLS);
+  const assignment = config.oneChannel ? Array.from({ length: config.clients }, () => 0) : zipfAssignment(config.clients, references);
   const every = Math.max(1, Math.floor(config.clients / Math.max(1, config.sampled)));
-  const clients = assignment.map((index, i) => new BenchClient(config, symbols[index]!, i % every === 0, counters));
+  const clients = assignment.map(
+    (reference, i) => new BenchClient(config, config.bases[i % config.bases.length]!, splitSymbols(reference, config.symbols).map((index) => symbols[index]!), i % every === 0, counters),
+  );
   // Stalled clients are spread evenly over the unsampled ones (so over the symbols' popularity too).
   const unsampled = clients.filter((_, i) => i % every !== 0);
   const stalledEvery = config.stalled > 0 ? unsampled.length / config.stalled : Number.POSITIVE_INFINITY;
   const stalled = new Set(Array.from({ length: Math.min(config.stalled, unsampled.length) }, (_, k) => unsampled[Math.floor(k * stalledEvery)]!));
-  const healthySymbols = clients.filter((client) => !stalled.has(client)).map((client) => client.symbol);
+  const healthySymbols = clients.filter((client) => !stalled.has(client)).flatMap((client) => client.symbols);
   const mine = sampler ? clients.filter((_, i) => i % every === 0) : unsampled.filter((_, k) => k % config.loadProcesses === config.loadIndex);
   let failed = 0;
   for (let i = 0; i < mine.length; i += CONNECT_CONCURRENCY) {
     const results = await Promise.allSettled(mine.slice(i, i + CONNECT_CONCURRENCY).map((client) => client.connect()));
-    failed += results.filter((result) => result.status === 'rejected').length;
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      // The first refusal says why (a status line, a reset): a row with failures must not pass silently.
+      if (failed++ === 0) process.stderr.write(`bench-clients (${config.role}): a connection failed: ${String((result.reason as Error).message).split('\r\n')[0]}\n`);
+    }
   }
   let startedAt = 0;
   let cpuAtStart = process.cpuUsage();
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   process.on('message', (message: { cmd: string }) => {
-    if (message.cmd === 'start') {
+    if (message.cmd === 'subscribe') {
+      for (const client of mine) client.subscribe();
+      if (!sampler) setPriority(config.niceOnceConnected);
+      process.send?.({ cmd: 'subscribed' });
+    } else if (message.cmd === 'start') {
       Object.assign(counters, windowCounts());
       for (const client of mine) if (stalled.has(client)) client.transport?.pause();
       startedAt = performance.now();
@@ -266,6 +307,8 @@ async function main(): Promise<void> {
         offered: sampler ? offeredTo(healthySymbols, counters.perChannel) : 0,
         latency: counters.latency.toJSON(),
         latencyFromSend: counters.latencyFromSend.toJSON(),
+        latencyCalm: counters.latencyCalm.toJSON(),
+        latencyBurst: counters.latencyBurst.toJSON(),
         redisHop: counters.redisHop.toJSON(),
         cpuShare: (cpu.user + cpu.system) / 1e6 / seconds,
         loopDelayP99Ms: loopDelay.percentile(99) / 1e6,

@@ -10,6 +10,37 @@ export function benchSymbols(count: number): string[] {
   return Array.from({ length: count }, (_, index) => (index === 0 ? 'BTCUSDT' : index === 1 ? 'ETHUSDT' : `S${String(index + 1).padStart(3, '0')}USDT`));
 }
 
+/** The reference mix has 100 symbols; a feed on more splits each of them (splitSymbols). */
+export const REFERENCE_SYMBOLS = 100;
+
+/**
+ * A feed on N > 100 symbols (N a multiple of 100) is the 100-symbol reference mix with every reference symbol
+ * split into N / 100 symbols, each at 100 / N of its rates; this gives the feed's symbol indexes standing for
+ * reference symbol `reference`. A client of that feed subscribes to all of them, so messages in, deliveries and
+ * fan-out per message are those of the reference mix while the gateway holds N / 100 times the channels: the
+ * 100 → 1000 symbols comparison changes only the number of symbols. At N <= 100 each symbol stands for itself.
+ */
+export function splitSymbols(reference: number, count: number): number[] {
+  if (count <= REFERENCE_SYMBOLS) return [reference];
+  const parts = count / REFERENCE_SYMBOLS;
+  if (!Number.isInteger(parts)) throw new Error(`a feed on more than ${REFERENCE_SYMBOLS} symbols needs a multiple of ${REFERENCE_SYMBOLS}, not ${count}`);
+  return Array.from({ length: parts }, (_, k) => reference * parts + k);
+}
+
+/** The reference symbol a feed's symbol index stands for (the inverse of splitSymbols). */
+export function referenceOf(index: number, count: number): number {
+  return count <= REFERENCE_SYMBOLS ? index : Math.floor(index / (count / REFERENCE_SYMBOLS));
+}
+
+/** BTCUSDT and ETHUSDT trade ten times faster for the first second of every ten, counted from the feed's epoch. */
+export const BURST_PERIOD_US = 10_000_000;
+export const BURST_LENGTH_US = 1_000_000;
+
+/** Whether a message scheduled at `scheduledUs` falls in a trade burst of a feed started at `epochUs`. */
+export function inBurst(scheduledUs: number, epochUs: number): boolean {
+  return (((scheduledUs - epochUs) % BURST_PERIOD_US) + BURST_PERIOD_US) % BURST_PERIOD_US < BURST_LENGTH_US;
+}
+
 /** CLOCK_MONOTONIC in µs: the same clock in every process on one Linux machine. */
 export function monotonicMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);

@@ -42,38 +42,15 @@ export function summarize(results: readonly RunResult[]): Summary[] {
   }
   return [...groups.values()].map((rows) => {
     const first = rows[0]!;
-    const numeric = (pick: (row: RunResult) => number) => median(rows.map(pick));
-    const medianRow: RunResult = {
-      ...first,
-      connected: numeric((r) => r.connected),
-      offeredPerS: numeric((r) => r.offeredPerS),
-      deliveredPerS: numeric((r) => r.deliveredPerS),
-      p50Ms: numeric((r) => r.p50Ms),
-      p99Ms: numeric((r) => r.p99Ms),
-      p999Ms: numeric((r) => r.p999Ms),
-      fromSendP50Ms: numeric((r) => r.fromSendP50Ms),
-      fromSendP99Ms: numeric((r) => r.fromSendP99Ms),
-      feedLagP99Ms: numeric((r) => r.feedLagP99Ms),
-      cpuSecondsPer100k: numeric((r) => r.cpuSecondsPer100k),
-      serverCpuShare: numeric((r) => r.serverCpuShare),
-      serverRssMb: numeric((r) => r.serverRssMb),
-      lost: numeric((r) => r.lost),
-      reordered: numeric((r) => r.reordered),
-      closedDuringRun: numeric((r) => r.closedDuringRun),
-      errors: numeric((r) => r.errors),
-      publishHopP50Ms: numeric((r) => r.publishHopP50Ms),
-      publishHopP99Ms: numeric((r) => r.publishHopP99Ms),
-      redisHopP50Ms: numeric((r) => r.redisHopP50Ms),
-      redisHopP99Ms: numeric((r) => r.redisHopP99Ms),
-      clientCpuShare: numeric((r) => r.clientCpuShare),
-      clientLoopDelayP99Ms: numeric((r) => r.clientLoopDelayP99Ms),
-      clientLoopDelayMaxMs: numeric((r) => r.clientLoopDelayMaxMs),
-      serverLoopDelayP99Ms: numeric((r) => r.serverLoopDelayP99Ms),
-      serverLoopDelayMaxMs: numeric((r) => r.serverLoopDelayMaxMs),
-      loadCpuShare: numeric((r) => r.loadCpuShare),
-      clientBound: rows.some((r) => r.clientBound),
-      loadBound: rows.some((r) => r.loadBound),
-    };
+    // Every number is the median of the repeats, every flag set if any repeat set it, the rest the first's.
+    const medianRow = Object.fromEntries(
+      Object.entries(first).map(([key, value]) => {
+        const values = rows.map((row) => (row as unknown as Record<string, unknown>)[key]);
+        if (typeof value === 'number') return [key, median(values as number[])];
+        if (typeof value === 'boolean') return [key, values.some(Boolean)];
+        return [key, value];
+      }),
+    ) as unknown as RunResult;
     return {
       server: first.server,
       scenario: first.scenario,
@@ -115,11 +92,11 @@ export function table(summaries: readonly Summary[]): string {
   const rows = summaries.map((s) => {
     const r = s.median;
     const notes = [s.clientBound ? 'client-bound' : '', s.loadBound ? 'load clients at a full core' : '', r.closedDuringRun ? `${r.closedDuringRun} closed` : '', r.errors ? `${r.errors} errors` : ''].filter(Boolean).join(', ');
-    return `| ${s.server} | ${s.scenario} | ${s.connections} | ${s.repeats} | ${r.offeredPerS} | ${r.deliveredPerS} | ${fixed(r.p50Ms, 1)} | ${fixed(r.p99Ms, 1)} (${fixed(s.p99Range[0], 1)}–${fixed(s.p99Range[1], 1)}) | ${fixed(r.p999Ms, 1)} | ${fixed(r.fromSendP50Ms, 1)} / ${fixed(r.fromSendP99Ms, 1)} | ${fixed(r.cpuSecondsPer100k, 2)} (${fixed(s.cpuRange[0], 2)}–${fixed(s.cpuRange[1], 2)}) | ${(r.serverCpuShare * 100).toFixed(0)}% | ${r.serverRssMb.toFixed(0)} | ${r.lost}/${r.reordered} | ${fixed(r.publishHopP99Ms, 2)} / ${fixed(r.redisHopP99Ms, 2)} | ${(r.clientCpuShare * 100).toFixed(0)}% / ${(r.loadCpuShare * 100).toFixed(0)}% | ${notes} |`;
+    return `| ${s.server} | ${s.scenario} | ${s.connections} | ${s.repeats} | ${r.offeredPerS} | ${r.deliveredPerS} | ${fixed(r.p50Ms, 1)} | ${fixed(r.p99Ms, 1)} (${fixed(s.p99Range[0], 1)}–${fixed(s.p99Range[1], 1)}) | ${fixed(r.p999Ms, 1)} | ${fixed(r.fromSendP50Ms, 1)} / ${fixed(r.fromSendP99Ms, 1)} | ${fixed(r.calmP50Ms, 1)} / ${fixed(r.calmP99Ms, 1)} | ${fixed(r.burstP50Ms, 1)} / ${fixed(r.burstP99Ms, 1)} (${fixed(r.burstShare * 100, 0)}%) | ${fixed(r.cpuSecondsPer100k, 2)} (${fixed(s.cpuRange[0], 2)}–${fixed(s.cpuRange[1], 2)}) | ${fixed(r.kernelCpuShare * 100, 0)}% | ${fixed(r.messagesPerWrite, 2)} | ${(r.serverCpuShare * 100).toFixed(0)}% | ${r.serverRssMb.toFixed(0)} | ${r.lost}/${r.reordered} | ${fixed(r.publishHopP99Ms, 2)} / ${fixed(r.redisHopP99Ms, 2)} | ${(r.clientCpuShare * 100).toFixed(0)}% / ${(r.loadCpuShare * 100).toFixed(0)}% | ${notes} |`;
   });
   return [
-    '| server | scenario | conns | runs | offered/s | delivered/s | p50 ms | p99 ms (min–max) | p99.9 ms | from send p50 / p99 ms | CPU-s / 100k (min–max) | server CPU | RSS MB | lost/reordered | hops p99 ms: publish / receipt | CPU: sampler / load | note |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | scenario | conns | runs | offered/s | delivered/s | p50 ms | p99 ms (min–max) | p99.9 ms | from send p50 / p99 ms | outside bursts p50 / p99 ms | in bursts p50 / p99 ms (share) | CPU-s / 100k (min–max) | of it kernel | msgs / write | server CPU | RSS MB | lost/reordered | hops p99 ms: publish / receipt | CPU: sampler / load | note |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }

@@ -10,11 +10,16 @@ import { asFeed } from './servers.js';
 
 export class FeedProcess {
   private readonly waiting: ((window: FeedWindow) => void)[] = [];
+  /** The feed's epoch (monotonic µs): its trade bursts start at epoch + k × 10 s (inBurst). */
+  readonly epochUs: Promise<number>;
 
   private constructor(readonly child: ChildProcess) {
+    let epoch!: (epochUs: number) => void;
+    this.epochUs = new Promise((resolve) => (epoch = resolve));
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const parsed = JSON.parse(line) as { window?: FeedWindow; feed?: unknown };
+      const parsed = JSON.parse(line) as { window?: FeedWindow; epochUs?: number; feed?: unknown };
       if (parsed.window) this.waiting.shift()?.(parsed.window);
+      else if (parsed.epochUs !== undefined) epoch(parsed.epochUs);
       else process.stderr.write(`${line}\n`);
     });
   }

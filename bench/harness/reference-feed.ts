@@ -11,14 +11,16 @@
  *
  * Rates per symbol: trades Poisson 5/s (BTCUSDT and ETHUSDT 50/s, with a 10x
  * burst for 1 s every 10 s), ticker 1/s, candle 1/s, order book 10/s (deltas
- * of 1-3 levels on a 50-level book), each multiplied by `rate` (1000 symbols
- * at rate 0.1 offer what 100 symbols offer at 1: more channels, same load).
+ * of 1-3 levels on a 50-level book), each multiplied by `rate`. 1000 symbols
+ * at rate 0.1 are the 100-symbol mix with each symbol split in ten
+ * (splitSymbols in bench-common.ts; the ten standing for BTCUSDT and ETHUSDT
+ * are hot): more channels, the same load.
  * @module
  */
 import { createRedisBus } from '../../src/bus/redis-bus.js';
 import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
 import type { OrderBookData, PriceLevel, UnsequencedUpdate } from '../../src/schemas/index.js';
-import { benchSymbols, LatencyHistogram, monotonicMicros } from './bench-common.js';
+import { benchSymbols, inBurst, LatencyHistogram, monotonicMicros, referenceOf } from './bench-common.js';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same feed. */
 function random(seed: number): () => number {
@@ -47,8 +49,6 @@ interface Stream {
 
 const HOT_TRADES_US = 20_000;
 
-const BURST_PERIOD_US = 10_000_000;
-const BURST_LENGTH_US = 1_000_000;
 
 export interface FeedStats {
   published: number;
@@ -77,14 +77,17 @@ export async function runFeed(
   stop: AbortSignal,
   rate = 1,
   onStats: (stats: FeedStats) => void = () => undefined,
+  onEpoch: (epochUs: number) => void = () => undefined,
 ): Promise<FeedStats> {
   const rand = random(seed);
   const bus = createRedisBus({ url: redisUrl, prefix: '', limits: { ...DEFAULT_BUS_LIMITS, messageHistorySize: 200 } });
   const symbols = benchSymbols(symbolCount);
   const startUs = monotonicMicros() + 500_000;
+  onEpoch(startUs);
   const streams: Stream[] = [];
-  for (const symbol of symbols) {
-    const hot = symbol === 'BTCUSDT' || symbol === 'ETHUSDT';
+  for (const [index, symbol] of symbols.entries()) {
+    // BTCUSDT and ETHUSDT, or on a split feed the symbols standing for them (splitSymbols).
+    const hot = referenceOf(index, symbolCount) < 2;
     const kinds: [Kind, number][] = [['trades', hot ? HOT_TRADES_US : 200_000], ['ticker', 1_000_000], ['candles', 1_000_000], ['orderbook', 100_000]];
     for (const [kind, baseUs] of kinds) {
       const meanUs = baseUs / rate;
@@ -99,7 +102,7 @@ export async function runFeed(
 
   const interval = (stream: Stream): number => {
     if (stream.kind !== 'trades') return stream.meanUs;
-    const hot = stream.hot && (stream.nextUs - startUs) % BURST_PERIOD_US < BURST_LENGTH_US;
+    const hot = stream.hot && inBurst(stream.nextUs, startUs);
     const mean = hot ? stream.meanUs / 10 : stream.meanUs;
     return Math.max(1, Math.round(-Math.log(1 - rand()) * mean));
   };
@@ -193,7 +196,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       Object.assign(stats, { published: 0, failed: 0, publishHop: new LatencyHistogram(), feedLag: new LatencyHistogram() });
       process.stdout.write(`${JSON.stringify({ window })}\n`);
     });
-  });
+  }, (epochUs) => process.stdout.write(`${JSON.stringify({ epochUs })}\n`));
   void feed.then(({ maxLagUs }) => {
     process.stdout.write(`${JSON.stringify({ feed: { maxLagUs } })}\n`);
   });

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --profile quick|full] [--servers tickstream,python,python-nodeflate,socketio] [--repeats N]`
+ * `npm run bench [-- --profile quick|full] [--servers tickstream,python,python-nodeflate,socketio] [--scenarios zipf,…] [--connections 1000,5000] [--repeats N]`
  *
  * The reference feed on a private Redis; each server under test owns CPU 0
  * (pinned, and first in priority there); feed, Redis and clients share the
@@ -13,13 +13,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createClient } from 'redis';
 import { TestRedisServer } from '../../test/helpers/redis-server.js';
 import { knees, summarize, table } from './bench-report.js';
 import { measureHopsAtRest, runOne, type RunResult, type Scenario, type Timing } from './bench-run.js';
 import { FeedProcess } from './feed-process.js';
 import { measureBareHop } from './bare-hop.js';
 import { describeFloor, measureMachineFloor, type MachineFloor } from './machine-floor.js';
-import { pinned, SERVERS, type ServerSpec } from './servers.js';
+import { describeWriteFloor, measureWriteFloor } from './write-floor.js';
+import { FEED_NICE, pinned, renice, SERVERS, type ServerSpec } from './servers.js';
 
 interface Profile extends Timing {
   readonly connections: readonly number[];
@@ -41,9 +43,11 @@ interface FeedPlan {
   readonly rows: readonly { spec: ServerSpec; scenario: Scenario }[];
 }
 
-function plan(profile: Profile, specs: readonly ServerSpec[]): FeedPlan[] {
+const SCENARIOS = ['zipf', 'one-channel', 'stalled-1%', 'zipf-1000-symbols', 'zipf-2-processes'] as const;
+
+function plan(profile: Profile, specs: readonly ServerSpec[], scenarios: ReadonlySet<string>): FeedPlan[] {
   const tickstream = specs.find((spec) => spec.kind === 'tickstream');
-  const zipf = (connections: number, symbols = 100, label = 'zipf'): Scenario => ({ label, connections, symbols, oneChannel: false, stalledShare: 0 });
+  const zipf = (connections: number, symbols = 100, label = 'zipf'): Scenario => ({ label, connections, symbols, oneChannel: false, stalledShare: 0, serverProcesses: 1 });
   const main: { spec: ServerSpec; scenario: Scenario }[] = [];
   const wide: { spec: ServerSpec; scenario: Scenario }[] = [];
   for (let repeat = 0; repeat < profile.repeats; repeat++) {
@@ -54,19 +58,18 @@ function plan(profile: Profile, specs: readonly ServerSpec[]): FeedPlan[] {
     for (const connections of profile.extrasAt) {
       main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'one-channel', oneChannel: true } });
       main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'stalled-1%', stalledShare: 0.01 } });
+      // A second gateway process on CPU 1, where feed, Redis and clients also run: what scaling out costs here.
+      if (pinned) main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'zipf-2-processes', serverProcesses: 2 } });
       wide.push({ spec: tickstream, scenario: zipf(connections, 1000, 'zipf-1000-symbols') });
     }
   }
+  const chosen = (rows: typeof main) => rows.filter((row) => scenarios.has(row.scenario.label));
   return [
-    { symbols: 100, rate: 1, rows: main },
-    ...(wide.length > 0 ? [{ symbols: 1000, rate: 0.1, rows: wide }] : []),
-  ];
+    { symbols: 100, rate: 1, rows: chosen(main) },
+    { symbols: 1000, rate: 0.1, rows: chosen(wide) },
+  ].filter((feed) => feed.rows.length > 0);
 }
 
-/** Redis gets the feed's priority (asFeed). */
-function favour(pid: number): void {
-  spawnSync('renice', ['-n', '-5', '-p', String(pid)], { stdio: 'ignore' });
-}
 
 function pythonBaselineInstalled(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, redis, websockets'], { stdio: 'ignore' }).status === 0;
@@ -95,7 +98,7 @@ async function runPlan(feeds: readonly FeedPlan[], timing: Timing): Promise<{ re
   const hops: HopsAtRest[] = [];
   for (const feedPlan of feeds) {
     const redis = await TestRedisServer.start();
-    favour(redis.pid!);
+    renice(redis.pid!, FEED_NICE); // Redis at the feed's priority
     const bare = await measureBareHop(redis.url, BARE_HOP_PER_SECOND, timing.measureS);
     const feed = FeedProcess.start(redis.url, feedPlan.symbols, feedPlan.rate);
     try {
@@ -119,10 +122,12 @@ async function runPlan(feeds: readonly FeedPlan[], timing: Timing): Promise<{ re
       for (const { spec, scenario } of feedPlan.rows) {
         process.stderr.write(`bench: ${spec.name}, ${scenario.label}, ${scenario.connections} connections, ${feedPlan.symbols} symbols\n`);
         try {
+          await redisSettled(redis.url);
           const result = await runOne(spec, scenario, redis.url, timing, feed);
           results.push(result);
+          if (result.errors > 0) process.stderr.write(`  error messages by code: ${JSON.stringify(result.errorCodes)}\n`);
           process.stderr.write(
-            `  delivered ${result.deliveredPerS}/s of ${result.offeredPerS}, p50 ${result.p50Ms.toFixed(1)} p99 ${result.p99Ms.toFixed(1)} ms (from send ${result.fromSendP50Ms.toFixed(1)} / ${result.fromSendP99Ms.toFixed(1)}), ${result.cpuSecondsPer100k.toFixed(2)} CPU-s/100k, ` +
+            `  ${result.connected} connected, delivered ${result.deliveredPerS}/s of ${result.offeredPerS}, p50 ${result.p50Ms.toFixed(1)} p99 ${result.p99Ms.toFixed(1)} ms (from send ${result.fromSendP50Ms.toFixed(1)} / ${result.fromSendP99Ms.toFixed(1)}), ${result.cpuSecondsPer100k.toFixed(2)} CPU-s/100k (${(result.kernelCpuShare * 100).toFixed(0)}% kernel), ` +
               `hops p99 publish ${result.publishHopP99Ms.toFixed(2)} receipt ${result.redisHopP99Ms.toFixed(2)} ms, sampler ${(result.clientCpuShare * 100).toFixed(0)}% load ${(result.loadCpuShare * 100).toFixed(0)}%, ` +
               `loop delay max: server ${result.serverLoopDelayMaxMs.toFixed(0)} ms, sampler ${result.clientLoopDelayMaxMs.toFixed(0)} ms\n`,
           );
@@ -138,6 +143,32 @@ async function runPlan(feeds: readonly FeedPlan[], timing: Timing): Promise<{ re
   return { results, hops };
 }
 
+/**
+ * Waits (up to 60 s) until the previous row's server has left Redis: its clients gone (the feed, the probe and
+ * this check remain) and no Pub/Sub output still queued. A Python row leaves 1000 lagging subscribers with
+ * megabytes queued each, and the next row's offered count and hops were read while Redis drained them.
+ */
+async function redisSettled(url: string): Promise<void> {
+  const client = createClient({ url });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const info = await client.info('clients');
+      const connected = Number(/connected_clients:(\d+)/.exec(info)?.[1] ?? 0);
+      const queued = Number(/client_recent_max_output_buffer:(\d+)/.exec(info)?.[1] ?? 0);
+      if (connected <= SETTLED_CLIENTS && queued < 1_000_000) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    process.stderr.write('bench: Redis did not settle within 60 s after the previous row\n');
+  } finally {
+    await client.quit();
+  }
+}
+
+/** The feed's bus connections, the hop probe between rows and this check. */
+const SETTLED_CLIENTS = 6;
+
 function describeHops(hop: HopsAtRest): string {
   return (
     `bare PUBLISH (no feed) p50/p99 ${hop.barePublishP50Ms.toFixed(2)}/${hop.barePublishP99Ms.toFixed(2)} ms, its receipt ${hop.bareReceiptP50Ms.toFixed(2)}/${hop.bareReceiptP99Ms.toFixed(2)} ms; ` +
@@ -149,11 +180,26 @@ function describeHops(hop: HopsAtRest): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { profile: { type: 'string', default: 'quick' }, servers: { type: 'string', default: 'tickstream,python,python-nodeflate,socketio' }, repeats: { type: 'string' } },
+    options: {
+      profile: { type: 'string', default: 'quick' },
+      servers: { type: 'string', default: 'tickstream,python,python-nodeflate,socketio' },
+      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      repeats: { type: 'string' },
+      connections: { type: 'string' },
+    },
   });
+  const scenarios = new Set(values.scenarios.split(','));
+  for (const scenario of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario ${scenario}: one of ${SCENARIOS.join(', ')}`);
+  }
   const base = PROFILES[values.profile];
   if (!base) throw new Error(`--profile ${Object.keys(PROFILES).join('|')}`);
-  const profile: Profile = values.repeats ? { ...base, repeats: Number(values.repeats) } : base;
+  const connections = values.connections?.split(',').map(Number);
+  const profile: Profile = {
+    ...base,
+    ...(values.repeats ? { repeats: Number(values.repeats) } : {}),
+    ...(connections ? { connections, extrasAt: connections } : {}),
+  };
   const specs = values.servers.split(',').map((name) => {
     const spec = SERVERS[name];
     if (!spec) throw new Error(`unknown server ${name}: one of ${Object.keys(SERVERS).join(', ')}`);
@@ -164,11 +210,16 @@ async function main(): Promise<void> {
   }
   const floors: MachineFloor[] = pinned ? [measureMachineFloor(0), measureMachineFloor(1)] : [measureMachineFloor(0)];
   for (const floor of floors) process.stderr.write(`machine floor: ${describeFloor(floor)}\n`);
-  const { results, hops } = await runPlan(plan(profile, specs), profile);
+  // Before and after the rows: this VM's write cost has moved by half within half an hour.
+  const writeFloor = await measureWriteFloor();
+  process.stderr.write(`write floor: ${describeWriteFloor(writeFloor)}\n`);
+  const { results, hops } = await runPlan(plan(profile, specs, scenarios), profile);
+  const writeFloorAfter = await measureWriteFloor();
   const summaries = summarize(results);
   const kneeLines = knees(summaries);
   const report = [
     `Machine floor (a busy loop, before the runs): ${floors.map(describeFloor).join('; ')}.`,
+    `Write floor (write-floor.ts, placed as the server), before the rows: ${describeWriteFloor(writeFloor)}; after: ${describeWriteFloor(writeFloorAfter)}.`,
     '',
     ...hops.map((hop) => `Redis hops at rest (feed, Redis and a subscriber; no server under test), ${hop.symbols} symbols: ${describeHops(hop)}.`),
     '',
@@ -179,7 +230,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${report}\n`);
   mkdirSync('bench/results', { recursive: true });
   const file = `bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ profile: values.profile, repeats: profile.repeats, pinned, node: process.version, floors, hops, summaries, knees: kneeLines, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ profile: values.profile, repeats: profile.repeats, pinned, node: process.version, floors, writeFloor, writeFloorAfter, hops, summaries, knees: kneeLines, results }, null, 2));
   process.stderr.write(`wrote ${file}\n`);
 }
 

@@ -3,7 +3,7 @@
  * fan-out runs (run-bench.ts) and the idle-memory fit (idle-rss.ts).
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { canConnect } from '../../test/helpers/redis-server.js';
@@ -34,9 +34,21 @@ export const SERVERS: Record<string, ServerSpec> = {
       env: { SYMBOLS: benchSymbols(symbols).join(','), REDIS_URL: redisUrl, LOG_LEVEL: 'warn', MAX_CONNECTIONS_PER_IP: '100000', NEW_CONNECTIONS_PER_IP_PER_MINUTE: '1000000', SNAPSHOT_DEFAULT_LIMIT: '1' },
     }),
   },
+  'tickstream-perf': tickstreamWith('tickstream (perf)', { NODE_OPTIONS: '--perf-basic-prof-only-functions' }),
   'tickstream-coalesced': tickstreamWith('tickstream (FANOUT_FLUSH_MS=2)', { FANOUT_FLUSH_MS: '2' }),
   // V8's young generation defaults to two 16 MB semi-spaces, resident once touched: ~24 MB of RSS at rest.
   'tickstream-semi4': tickstreamWith('tickstream (--max-semi-space-size=4)', { NODE_OPTIONS: '--max-semi-space-size=4' }),
+  // Another build of tickstream (a `git worktree` at another commit, built): an A/B across commits, same run.
+  'tickstream-other': {
+    name: `tickstream (${process.env.BENCH_OTHER_TREE ?? 'BENCH_OTHER_TREE unset'})`,
+    kind: 'tickstream',
+    bareClients: true,
+    command: (port, redisUrl, symbols) => {
+      const tree = process.env.BENCH_OTHER_TREE;
+      if (!tree) throw new Error('tickstream-other runs the build in BENCH_OTHER_TREE: a checkout of another commit, after npm ci and npm run build there');
+      return { ...SERVERS.tickstream!.command(port, redisUrl, symbols), cwd: tree };
+    },
+  },
   python: {
     name: 'python (FastAPI, defaults)',
     kind: 'python',
@@ -82,8 +94,8 @@ export const pinned = availableParallelism() >= 2;
  * CPU are its own. Feed, Redis and clients are not pinned: on a two-core machine they need more than the other
  * core, and may use what the server leaves of CPU 0.
  */
-export function asServer(cmd: string, args: string[]): [string, string[]] {
-  return pinned ? ['nice', ['-n', '-10', 'taskset', '-c', '0', cmd, ...args]] : [cmd, args];
+export function asServer(cmd: string, args: string[], cpu = 0): [string, string[]] {
+  return pinned ? ['nice', ['-n', '-10', 'taskset', '-c', String(cpu), cmd, ...args]] : [cmd, args];
 }
 
 /** A helper process on one CPU (taskset), where the machine has two. */
@@ -93,22 +105,29 @@ export function pin(cpu: number, cmd: string, args: string[]): [string, string[]
 
 /** Feed, Redis and the sampler come before the load clients (nice -5): a busy load process then delays only itself. */
 export function asFeed(cmd: string, args: string[]): [string, string[]] {
-  return ['nice', ['-n', '-5', cmd, ...args]];
+  return ['nice', ['-n', String(FEED_NICE), cmd, ...args]];
 }
 
 /**
- * Load clients take what is left (nice 19: CFS weight 15 against 3121 at -5). At nice 0 they took a third of the
- * CPU the feed and Redis needed during the trade bursts, and the hops' p99 went from 2 ms to 10-200 ms. If they
- * fall behind, delivered/s falls short of offered and the row is not carried.
+ * Load clients take what is left once connected (nice 19: CFS weight 15 against 3121 at -5). At nice 0 they took a
+ * third of the CPU the feed and Redis needed during the trade bursts, and the hops' p99 went from 2 ms to 10-200
+ * ms. If they fall behind, delivered/s falls short of offered and the row is not carried. They connect at nice 0
+ * and lower themselves after (bench-clients.ts): at nice 19 on a busy machine, 2500 connections took minutes.
  */
-export function asLoad(cmd: string, args: string[]): [string, string[]] {
-  return ['nice', ['-n', '19', cmd, ...args]];
+export const LOAD_NICE = 19;
+
+/** The feed's priority (asFeed), for a process started elsewhere (Redis). */
+export const FEED_NICE = -5;
+
+/** Sets a running process's priority; raising one needs root, and without it the process keeps its own. */
+export function renice(pid: number, niceness: number): void {
+  spawnSync('renice', ['-n', String(niceness), '-p', String(pid)], { stdio: 'ignore' });
 }
 
-/** utime + stime of a process, seconds (Linux /proc). */
-export function cpuSeconds(pid: number): number {
+/** A process's CPU time so far, in user space and in the kernel (its syscalls: for a WebSocket server, mostly socket writes). */
+export function cpuTimes(pid: number): { userS: number; systemS: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { userS: Number(fields[11]) / 100, systemS: Number(fields[12]) / 100 };
 }
 
 export function rssKb(pid: number): number {
@@ -120,9 +139,9 @@ export function rssKb(pid: number): number {
  * Starts a server under test and resolves once its port accepts TCP (the Socket.IO baseline answers no plain
  * HTTP request, so nothing more is asked). The pid is the server's own: nice and taskset exec it in place.
  */
-export async function startServer(spec: ServerSpec, port: number, redisUrl: string, symbols?: number, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
+export async function startServer(spec: ServerSpec, port: number, redisUrl: string, symbols?: number, extraEnv: Record<string, string> = {}, cpu = 0): Promise<ChildProcess> {
   const { cmd, args, cwd, env } = spec.command(port, redisUrl, symbols);
-  const [command, argv] = asServer(cmd, args);
+  const [command, argv] = asServer(cmd, args, cpu);
   const child = spawn(command, argv, { cwd, env: { ...process.env, ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 20_000;
   for (;;) {

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocketServer } from 'ws';
-import { LatencyHistogram, updateFields, zipfAssignment } from '../../bench/harness/bench-common.js';
+import { inBurst, LatencyHistogram, referenceOf, splitSymbols, updateFields, zipfAssignment } from '../../bench/harness/bench-common.js';
 import { stampUpdate } from '../../src/bus/bus-semantics.js';
 import type { UnsequencedUpdate } from '../../src/schemas/index.js';
 import { RawWsClient } from '../../bench/harness/raw-ws-client.js';
@@ -35,6 +35,30 @@ describe('bench harness', () => {
     assert.ok(counts[0]! > counts[1]! && counts[1]! > counts[9]! && counts[9]! > counts[99]!, counts.slice(0, 10).join(','));
     // Zipf(1.1) over 100 symbols: rank 1 holds about 1 / H(100, 1.1) of the clients (~22%).
     assert.ok(counts[0]! > 1_900 && counts[0]! < 2_500, `rank 1: ${counts[0]}`);
+  });
+
+  it('a split feed maps each of its symbols to one reference symbol, and a reference symbol to all of its parts', () => {
+    assert.deepEqual(splitSymbols(7, 100), [7], 'the reference feed: each symbol stands for itself');
+    assert.deepEqual(splitSymbols(1, 1000), [10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    const seen = new Set<number>();
+    for (let reference = 0; reference < 100; reference++) {
+      for (const index of splitSymbols(reference, 1000)) {
+        assert.equal(referenceOf(index, 1000), reference, `symbol ${index}`);
+        seen.add(index);
+      }
+    }
+    assert.equal(seen.size, 1000, 'every symbol of the split feed belongs to exactly one reference symbol');
+    assert.throws(() => splitSymbols(0, 250), /multiple of 100/);
+  });
+
+  it('inBurst: the first second of every ten from the feed epoch, also for messages scheduled before it', () => {
+    const epoch = 5_000_000;
+    assert.equal(inBurst(epoch, epoch), true);
+    assert.equal(inBurst(epoch + 999_999, epoch), true);
+    assert.equal(inBurst(epoch + 1_000_000, epoch), false);
+    assert.equal(inBurst(epoch + 20_500_000, epoch), true, 'the third burst');
+    assert.equal(inBurst(epoch - 9_500_000, epoch), true, 'ten seconds before the epoch is a burst time too');
+    assert.equal(inBurst(epoch - 500_000, epoch), false);
   });
 
   it('RawWsClient reads text frames of every length class, split or batched across TCP chunks, and answers pings', async (t) => {
@@ -96,8 +120,8 @@ describe('bench harness', () => {
   it('summarize takes medians over repeats and knees name the first load not carried', () => {
     const row = (connections: number, p99Ms: number, delivered: number, offered: number): RunResult => ({
       server: 's', scenario: 'zipf', connections, connected: connections, offeredPerS: offered, deliveredPerS: delivered,
-      p50Ms: 1, p99Ms, p999Ms: p99Ms, cpuSecondsPer100k: 0.5, serverCpuShare: 0.5, serverRssMb: 100, lost: 0, reordered: 0,
-      closedDuringRun: 0, errors: 0, fromSendP50Ms: 1, fromSendP99Ms: p99Ms, feedLagP99Ms: 1, publishHopP50Ms: 0.1, publishHopP99Ms: 0.4, redisHopP50Ms: 0.1, redisHopP99Ms: 1, clientCpuShare: 0.5,
+      p50Ms: 1, p99Ms, p999Ms: p99Ms, cpuSecondsPer100k: 0.5, kernelCpuShare: 0.6, messagesPerWrite: 1.2, errorCodes: {}, serverCpuShare: 0.5, serverRssMb: 100, lost: 0, reordered: 0,
+      closedDuringRun: 0, errors: 0, fromSendP50Ms: 1, fromSendP99Ms: p99Ms, calmP50Ms: 1, calmP99Ms: p99Ms, burstP50Ms: 2, burstP99Ms: p99Ms, burstShare: 0.3, feedLagP99Ms: 1, publishHopP50Ms: 0.1, publishHopP99Ms: 0.4, redisHopP50Ms: 0.1, redisHopP99Ms: 1, clientCpuShare: 0.5,
       clientLoopDelayP99Ms: 5, clientLoopDelayMaxMs: 9, serverLoopDelayP99Ms: 1, serverLoopDelayMaxMs: 2, loadCpuShare: 0.5, clientBound: false, loadBound: false,
     });
     const summaries = summarize([row(1000, 5, 50_000, 50_000), row(1000, 9, 50_000, 50_000), row(1000, 7, 50_000, 50_000), row(5000, 80, 240_000, 250_000)]);
