@@ -9,9 +9,16 @@
  * history no longer reaches back, by a fresh snapshot marked `reset` (never a
  * silent hole). A slow client gets latest-state channels conflated
  * (update-conflater.ts) instead of a backlog.
+ *
+ * A read for a subscription that is already live (a repair, a reset) waits out
+ * a bus outage for a while instead of ending the subscription: the gateway's
+ * two Redis connections reconnect on their own backoffs, so updates may flow
+ * again before history can be read, and the client hears of the outage from the
+ * link status anyway. A read the client just asked for (subscribe, `since`)
+ * fails at once with UNAVAILABLE.
  * @module
  */
-import type { ChannelHistory } from '../bus/market-bus.js';
+import { BusUnavailableError, type ChannelHistory } from '../bus/market-bus.js';
 import { UpdateConflater, conflationKind, type ConflationKind } from './update-conflater.js';
 
 export interface CursorIo {
@@ -39,6 +46,14 @@ interface HeldUpdate {
 /** Snapshot resets in a row before giving up on a channel that keeps losing updates. */
 const MAX_CONSECUTIVE_RESETS = 3;
 
+/** How a live subscription waits out a bus outage: longer than the bus's largest reconnect delay (5 s). */
+export interface BusPatience {
+  readonly totalMs: number;
+  /** Between two tries (jittered by up to half, so thousands of cursors do not retry in step). */
+  readonly retryMs: number;
+}
+const BUS_PATIENCE: BusPatience = { totalMs: 10_000, retryMs: 250 };
+
 export class ChannelCursor {
   private state: CursorState = 'joining';
   private lastSeq = 0;
@@ -53,6 +68,7 @@ export class ChannelCursor {
     readonly channel: string,
     private readonly io: CursorIo,
     private readonly maxHeld: number,
+    private readonly patience: BusPatience = BUS_PATIENCE,
   ) {
     this.conflationKind = conflationKind(channel);
   }
@@ -124,7 +140,7 @@ export class ChannelCursor {
     if (this.isClosed() || !this.conflater?.pending) return;
     const { payloads, resnapshot } = this.conflater.take();
     if (resnapshot) {
-      void this.sendSnapshot(true, false);
+      void this.sendSnapshot(true, false, true);
       return;
     }
     for (const payload of payloads) this.io.send(payload);
@@ -144,17 +160,20 @@ export class ChannelCursor {
     if (this.held && this.held.length >= this.maxHeld) {
       // Too far behind to catch up update by update: start over from a snapshot.
       this.held = undefined;
-      if (this.state === 'live') void this.sendSnapshot(true);
+      if (this.state === 'live') void this.sendSnapshot(true, true, true);
       return;
     }
     (this.held ??= []).push({ seq, data });
   }
 
-  /** `countAsReset`: resets caused by lost updates count toward giving up; a slow client's catch-up does not. */
-  private async sendSnapshot(reset: boolean, countAsReset = reset): Promise<void> {
+  /**
+   * `countAsReset`: resets caused by lost updates count toward giving up; a slow client's catch-up does not.
+   * `live`: the subscription was already streaming, so a bus outage is waited out.
+   */
+  private async sendSnapshot(reset: boolean, countAsReset = reset, live = false): Promise<void> {
     this.state = 'joining';
     try {
-      const snapshot = await this.io.readSnapshot(reset);
+      const snapshot = live ? await this.waitingOutOutage(() => this.io.readSnapshot(reset)) : await this.io.readSnapshot(reset);
       if (this.isClosed()) return;
       this.io.send(snapshot.payload);
       this.lastSeq = snapshot.seq;
@@ -192,10 +211,10 @@ export class ChannelCursor {
       return;
     }
     try {
-      const history = await this.io.readHistory(this.lastSeq);
+      const history = await this.waitingOutOutage(() => this.io.readHistory(this.lastSeq));
       if (this.isClosed()) return;
       if (!history.complete) {
-        await this.sendSnapshot(true);
+        await this.sendSnapshot(true, true, true);
         return;
       }
       for (const payload of history.payloads) {
@@ -207,6 +226,21 @@ export class ChannelCursor {
       this.goLive();
     } catch (error) {
       this.failWith(`history unavailable: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs `read`, trying again while the bus is unavailable, up to the patience; other errors fail at once. */
+  private async waitingOutOutage<T>(read: () => Promise<T>): Promise<T> {
+    const deadline = performance.now() + this.patience.totalMs;
+    for (;;) {
+      try {
+        return await read();
+      } catch (error) {
+        const waitMs = this.patience.retryMs * (0.5 + Math.random() / 2);
+        if (!(error instanceof BusUnavailableError) || this.isClosed() || performance.now() + waitMs > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+        if (this.isClosed()) throw error;
+      }
     }
   }
 

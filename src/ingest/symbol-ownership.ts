@@ -28,6 +28,10 @@ export interface SymbolOwnershipOptions {
   readonly maxSymbols: number;
   /** Client-requested symbols one worker takes at most (0: none). */
   readonly maxDynamicSymbols: number;
+  /** How long a client-requested symbol may be missing from the demand before it is let go (tests shorten it). */
+  readonly unwantedGraceMs?: number;
+  /** After the store was emptied, missing demand is not counted for this long (tests shorten it). */
+  readonly demandAfterResetGraceMs?: number;
 }
 
 export type ReleaseReason = 'lost' | 'unwanted';
@@ -55,10 +59,20 @@ interface HeldSymbol {
 
 /**
  * A client-requested symbol missing from the demand set is let go only after
- * this long: covers a Redis restart (which empties the set) until gateways,
- * reconnecting with up to 5 s of backoff, re-assert it.
+ * this long: demand lapses between two renewals would otherwise stop a symbol
+ * a client still holds.
  */
 const UNWANTED_GRACE_MS = 6_000;
+
+/**
+ * After the store was emptied (a Redis restart without persistence), the demand
+ * set is empty until every gateway has reconnected (backoff up to 5 s, each of
+ * its two connections on its own), noticed it and re-asserted its symbols, or,
+ * failing that, renewed them on its period (a third of the linger: 20 s by
+ * default). Absent demand means nothing until then. With 6 s alone, a loaded
+ * machine let a symbol go while its client was still subscribed (CI, 2026-11-24).
+ */
+const DEMAND_AFTER_RESET_GRACE_MS = 30_000;
 
 /** A symbol is given up this long before its lease would expire, so two workers never both publish it. */
 const EXPIRY_MARGIN_FRACTION = 0.2;
@@ -170,7 +184,8 @@ export class SymbolOwnership {
       // Demand can vanish with a Redis restart until the gateways re-assert it: only a lasting absence counts.
       const since = this.unwantedSince.get(symbol) ?? now;
       this.unwantedSince.set(symbol, since);
-      if (now - since >= UNWANTED_GRACE_MS) {
+      const afterReset = now - this.storeEmptiedAt < (this.options.demandAfterResetGraceMs ?? DEMAND_AFTER_RESET_GRACE_MS);
+      if (!afterReset && now - since >= (this.options.unwantedGraceMs ?? UNWANTED_GRACE_MS)) {
         this.unwantedSince.delete(symbol);
         await this.release(symbol, 'unwanted');
       }

@@ -1,7 +1,7 @@
 /** The stitching rules of ChannelCursor, driven step by step (no sockets, no timers). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChannelHistory } from '../../src/bus/market-bus.js';
+import { BusUnavailableError, type ChannelHistory } from '../../src/bus/market-bus.js';
 import { ChannelCursor, type CursorIo } from '../../src/gateway/channel-cursor.js';
 
 const update = (seq: number, extra: Record<string, unknown> = {}) => Buffer.from(JSON.stringify({ type: 'update', seq, ...extra }));
@@ -104,14 +104,61 @@ describe('ChannelCursor', () => {
     assert.deepEqual(future.sent.map((m) => [m.type, m.reset]), [['snapshot', true]]);
   });
 
-  it('a resume whose history cannot be read (bus down) fails the cursor, so the client hears of it', async () => {
+  it('a resume whose history cannot be read (bus down) fails the cursor at once, so the client hears of it', async () => {
     const io = new FakeIo();
-    io.readHistory = () => Promise.reject(new Error('redis commands connection is down'));
-    const cursor = new ChannelCursor('ticker:BTCUSDT', io, 100);
+    io.readHistory = () => Promise.reject(new BusUnavailableError('redis commands connection is down'));
+    const cursor = new ChannelCursor('ticker:BTCUSDT', io, 100, { totalMs: 60_000, retryMs: 10_000 });
     await cursor.start(5);
     assert.deepEqual(io.failures, ['history unavailable: redis commands connection is down']);
     cursor.deliver(6, update(6));
     assert.deepEqual(io.sent, [], 'nothing sent after the failure');
+  });
+
+  it('a live subscription waits out a bus outage during a repair: updates are held, then the hole is repaired', async () => {
+    const io = new FakeIo();
+    const cursor = new ChannelCursor('ticker:BTCUSDT', io, 100, { totalMs: 2_000, retryMs: 20 });
+    await cursor.start();
+    // Updates flow again (the subscriber connection is back) while history cannot be read yet (commands are not).
+    let refusals = 3;
+    io.readHistory = (since) =>
+      refusals-- > 0
+        ? Promise.reject(new BusUnavailableError('redis commands connection is down'))
+        : Promise.resolve({ seq: 13, payloads: [11, 12, 13].filter((s) => s > since).map((s) => update(s).toString()), complete: true });
+    cursor.deliver(13, update(13));
+    cursor.deliver(14, update(14));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    cursor.deliver(15, update(15));
+    const until = Date.now() + 2_000;
+    while (io.seqs().length < 6 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(io.failures, []);
+    assert.equal(refusals, -1, 'the history was asked until it answered');
+    assert.deepEqual(io.seqs(), [10, 11, 12, 13, 14, 15]);
+  });
+
+  it('a live subscription whose bus stays down past the patience ends with UNAVAILABLE; other errors end it at once', async () => {
+    const io = new FakeIo();
+    const cursor = new ChannelCursor('ticker:BTCUSDT', io, 100, { totalMs: 100, retryMs: 20 });
+    await cursor.start();
+    let tries = 0;
+    io.readHistory = () => {
+      tries++;
+      return Promise.reject(new BusUnavailableError('redis commands connection is down'));
+    };
+    const startedAt = performance.now();
+    cursor.deliver(13, update(13));
+    while (io.failures.length === 0 && performance.now() - startedAt < 2_000) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(io.failures, ['history unavailable: redis commands connection is down']);
+    assert.ok(tries >= 3, `${tries} tries`);
+    assert.ok(performance.now() - startedAt >= 80, 'not before the patience ran out');
+
+    const broken = new FakeIo();
+    const other = new ChannelCursor('ticker:BTCUSDT', broken, 100, { totalMs: 60_000, retryMs: 10_000 });
+    await other.start();
+    broken.readHistory = () => Promise.reject(new Error('unexpected Redis reply'));
+    other.deliver(13, update(13));
+    await tick();
+    await tick();
+    assert.deepEqual(broken.failures, ['history unavailable: unexpected Redis reply']);
   });
 
   it('gives up (and says so) on a channel that keeps losing updates', async () => {

@@ -36,12 +36,17 @@ describe('regression: Redis restart and client-requested symbols', { timeout: 90
     // Redis is back (empty); the client never left.
     await waitFor('the worker publishes again', async () => (await s.bus.listChannels().catch(() => [])).some((info) => info.channel === 'ticker:BTCUSDT'), 20_000, 100);
 
+    // The gateway's half: it re-asserts the demand its client holds, well within the worker's patience.
+    await waitFor('the gateway re-asserts SOLUSDT', async () => (await s.bus.coordination.readDemand('bybit:linear', Date.now()).catch((): string[] => [])).includes('SOLUSDT'), 15_000, 100);
+
     const until = Date.now() + 8_000;
     while (Date.now() < until) {
-      const stopped = client.received.map((received) => received.message).find((message: ServerMessage) => message.type === 'status' && message.state === 'stopped');
+      const messages = client.received.map((received) => received.message);
+      const stopped = messages.find((message: ServerMessage) => message.type === 'status' && message.state === 'stopped');
+      const errors = messages.filter((message: ServerMessage) => message.type === 'error');
       assert.ok(
-        s.worker.stats().symbols.includes('SOLUSDT') && !stopped,
-        `SOLUSDT dropped after the Redis restart while subscribed; worker symbols ${JSON.stringify(s.worker.stats().symbols)}; client told: ${JSON.stringify(stopped)}`,
+        s.worker.stats().symbols.includes('SOLUSDT') && !stopped && errors.length === 0,
+        `SOLUSDT dropped after the Redis restart while subscribed; worker symbols ${JSON.stringify(s.worker.stats().symbols)}; client told: ${JSON.stringify(stopped)}; errors: ${JSON.stringify(errors)}`,
       );
       await delay(200);
     }
