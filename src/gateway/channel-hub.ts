@@ -23,6 +23,8 @@ interface ChannelEntry {
   lastSeq: number;
   lastMessageAt: number | undefined;
   messages: number;
+  /** The delivery-lag histogram of the channel's kind (candles, trades, ...), looked up once. */
+  readonly lag: { observe(seconds: number): void } | undefined;
 }
 
 export interface HubChannelInfo {
@@ -54,6 +56,7 @@ export class ChannelHub {
         lastSeq: 0,
         lastMessageAt: undefined,
         messages: 0,
+        lag: this.metrics?.deliveryLag.labels(channel.slice(0, channel.indexOf(':'))),
       };
       entry = created;
       this.entries.set(channel, created);
@@ -124,7 +127,7 @@ export class ChannelHub {
     const data = Buffer.from(payload);
     for (const listener of entry.listeners) listener.deliver(channel, seq, data);
     this.metrics?.messagesIn.inc();
-    if (exchangeTs !== undefined) this.metrics?.deliveryLag.observe({ channel }, Math.max(0, Date.now() - exchangeTs) / 1000);
+    if (exchangeTs !== undefined) entry.lag?.observe(Math.max(0, Date.now() - exchangeTs) / 1000);
   }
 
   private onStatusPayload(payload: string): void {

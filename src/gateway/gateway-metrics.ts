@@ -20,7 +20,8 @@ export class GatewayMetrics {
   readonly refusedUpgrades: Counter<'status'>;
   readonly clientErrors: Counter<'code'>;
   /** Exchange time (exchange_ts) to the moment the gateway hands the update to the sockets. */
-  readonly deliveryLag: Histogram<'channel'>;
+  /** Labelled by channel kind, not by channel: a series per channel made a scrape at 1000 symbols block the gateway ~100 ms. */
+  readonly deliveryLag: Histogram<'subscription'>;
 
   constructor(sample: { connections: () => number; subscriptions: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tickstream_gateway_' });
@@ -63,8 +64,8 @@ export class GatewayMetrics {
     this.clientErrors = new Counter({ name: 'tickstream_gateway_client_errors_total', help: 'Error messages sent to clients, by code', labelNames: ['code'], registers: [this.registry] });
     this.deliveryLag = new Histogram({
       name: 'tickstream_gateway_delivery_lag_seconds',
-      help: 'From exchange time to hand-off to client sockets, per channel',
-      labelNames: ['channel'],
+      help: 'From exchange time to hand-off to client sockets, by subscription type (candles, trades, ticker, orderbook)',
+      labelNames: ['subscription'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
