@@ -3,8 +3,7 @@
  * (`/ws/candles/{symbol}/{timeframe}`, `/ws/trades/{symbol}`,
  * `/ws/ticker/{symbol}`, `/ws/orderbook/{symbol}`, with `?limit=` and
  * `?since=`), and `/ws`, where the client subscribes and unsubscribes itself.
- * Upgrades, heartbeats (a JSON heartbeat and a protocol ping on one timer; a
- * client that missed the previous pong is terminated) and shutdown live here.
+ * Upgrades, heartbeats (heartbeats.ts) and shutdown live here.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
@@ -14,10 +13,10 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { GatewaySecurity } from '../config/gateway-config.js';
 import { ConnectionLimits, MessageRateLimiter } from './connection-limits.js';
 import { BEARER_PROTOCOL, TokenVerifier } from './token-verifier.js';
-import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type HeartbeatMessage, type StatusMessage, type WebSocketSubscription } from '../schemas/index.js';
+import { SUBSCRIPTION_TYPES, WebSocketSubscriptionSchema, channelName, type StatusMessage, type WebSocketSubscription } from '../schemas/index.js';
 import { rawDataText } from '../shared/raw-data.js';
-import { isoNow } from '../shared/time.js';
 import { ClientSession, type SessionDeps } from './client-session.js';
+import { Heartbeats } from './heartbeats.js';
 import { TurnBatcher } from './frame-writer.js';
 import { SnapshotReads } from './snapshot-reads.js';
 import { parseQueryInt } from './query-params.js';
@@ -68,7 +67,7 @@ export class WsEndpoints {
   private readonly sessions = new Set<ClientSession>();
   private readonly tokens: TokenVerifier;
   private readonly connectionLimits: ConnectionLimits;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly heartbeats: Heartbeats<ClientSession>;
   private stopping = false;
   private readonly sessionDeps: SessionDeps;
 
@@ -89,7 +88,11 @@ export class WsEndpoints {
     this.sessionDeps = { ...options, batcher, snapshots };
     this.tokens = new TokenVerifier(options.security);
     this.connectionLimits = new ConnectionLimits(options.limits);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), options.heartbeatIntervalMs);
+    this.heartbeats = new Heartbeats<ClientSession>(options.heartbeatIntervalMs, (session) => {
+      options.logger.info({ session: session.id }, 'client missed a pong; terminating');
+      session.terminate();
+    });
+    this.heartbeats.start();
     // Relay changes only: a worker re-announcing its state (after a bus outage) is not news to clients.
     const relayed = new Map<string, string>();
     void options.hub.onStatus((status, data) => {
@@ -163,6 +166,7 @@ export class WsEndpoints {
   private onConnection(ws: WebSocket, socket: Duplex, target: NonNullable<Route>, url: URL, ip: string, expiresAtMs: number | undefined): void {
     const session = new ClientSession(ws, this.sessionDeps, ip, socket);
     this.sessions.add(session);
+    this.heartbeats.add(session);
     const expire = () => {
       session.sendError('UNAUTHORIZED', 'token expired');
       session.close(CLOSE_CODES.UNAUTHORIZED, 'token expired');
@@ -172,6 +176,7 @@ export class WsEndpoints {
       clearTimeout(expiry);
       session.dispose();
       this.sessions.delete(session);
+      this.heartbeats.delete(session);
       this.connectionLimits.release(ip);
     });
     ws.on('error', (error) => this.options.logger.debug({ session: session.id, err: error.message }, 'client socket error'));
@@ -205,7 +210,7 @@ export class WsEndpoints {
   /** Closes every client with 1001 and stops the heartbeat. */
   async stop(reason = 'server shutting down'): Promise<void> {
     this.stopping = true;
-    clearInterval(this.heartbeatTimer);
+    this.heartbeats.stop();
     for (const session of this.sessions) session.close(CLOSE_CODES.GOING_AWAY, reason);
     const deadline = Date.now() + 2_500;
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -277,21 +282,6 @@ export class WsEndpoints {
       ...(limit !== undefined ? { limit } : {}),
       ...(message.since !== undefined ? { since: message.since } : {}),
     });
-  }
-
-  private heartbeat(): void {
-    const heartbeat: HeartbeatMessage = { type: 'heartbeat', timestamp: isoNow() };
-    const payload = JSON.stringify(heartbeat);
-    for (const session of this.sessions) {
-      if (!session.alive) {
-        this.options.logger.info({ session: session.id }, 'client missed a pong; terminating');
-        session.terminate();
-        continue;
-      }
-      session.alive = false;
-      session.ping();
-      session.send(payload);
-    }
   }
 }
 
