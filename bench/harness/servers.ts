@@ -36,8 +36,22 @@ export const SERVERS: Record<string, ServerSpec> = {
   },
   'tickstream-perf': tickstreamWith('tickstream (perf)', { NODE_OPTIONS: '--perf-basic-prof-only-functions' }),
   'tickstream-coalesced': tickstreamWith('tickstream (FANOUT_FLUSH_MS=2)', { FANOUT_FLUSH_MS: '2' }),
+  // Windows near a Zipf client's message interval (~20 ms): where coalescing starts to pay, for that much latency.
+  'tickstream-window10': tickstreamWith('tickstream (FANOUT_FLUSH_MS=10)', { FANOUT_FLUSH_MS: '10' }),
+  'tickstream-window25': tickstreamWith('tickstream (FANOUT_FLUSH_MS=25)', { FANOUT_FLUSH_MS: '25' }),
   // V8's young generation defaults to two 16 MB semi-spaces, resident once touched: ~24 MB of RSS at rest.
   'tickstream-semi4': tickstreamWith('tickstream (--max-semi-space-size=4)', { NODE_OPTIONS: '--max-semi-space-size=4' }),
+  // Compression on, for clients that offer it (as browsers do): the clients here offer permessage-deflate.
+  'tickstream-deflate': { ...tickstreamWith('tickstream (WS_PERMESSAGE_DEFLATE=true)', { WS_PERMESSAGE_DEFLATE: 'true' }), bareClients: false },
+  'tickstream-other-deflate': {
+    name: `tickstream (${process.env.BENCH_OTHER_TREE ?? 'BENCH_OTHER_TREE unset'}, WS_PERMESSAGE_DEFLATE=true)`,
+    kind: 'tickstream',
+    bareClients: false,
+    command: (port, redisUrl, symbols) => {
+      const other = SERVERS['tickstream-other']!.command(port, redisUrl, symbols);
+      return { ...other, env: { ...other.env, WS_PERMESSAGE_DEFLATE: 'true' } };
+    },
+  },
   // Another build of tickstream (a `git worktree` at another commit, built): an A/B across commits, same run.
   'tickstream-other': {
     name: `tickstream (${process.env.BENCH_OTHER_TREE ?? 'BENCH_OTHER_TREE unset'})`,

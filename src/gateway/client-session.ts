@@ -13,6 +13,7 @@ import { channelName, type ChannelRef, type StatusMessage, type SubscriptionResp
 import type { Logger } from '../shared/logger.js';
 import { ChannelCursor, type CursorIo } from './channel-cursor.js';
 import { framedOnce, type TurnBatcher } from './frame-writer.js';
+import { deflatedFrameOnce, deflateMode } from './deflate-frames.js';
 import type { SnapshotReads } from './snapshot-reads.js';
 import type { ChannelHub, ChannelListener } from './channel-hub.js';
 import { CLOSE_CODES, clientError, type ClientErrorCode } from './client-errors.js';
@@ -53,17 +54,23 @@ export class ClientSession implements ChannelListener {
   private drainWaiters: (() => void)[] | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
 
-  /** The TCP socket under `socket`, for pre-framed writes; undefined where `ws` must frame (permessage-deflate). */
+  /** The TCP socket under `socket`, for pre-framed writes; undefined where `ws` must frame (a deflate negotiation the shared frames cannot serve). */
   private readonly rawSocket: Duplex | undefined;
+  /** The window size of the shared compressed frames this client reads (deflate-frames.ts); undefined: plain frames. */
+  private readonly deflateWindowBits: number | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
     readonly remoteAddress: string,
     rawSocket: Duplex,
+    /** The negotiated Sec-WebSocket-Extensions value ('' when none). */
+    negotiatedExtensions: string,
   ) {
     socket.on('pong', () => (this.alive = true));
-    this.rawSocket = socket.extensions === '' ? rawSocket : undefined;
+    const deflate = deflateMode(negotiatedExtensions);
+    this.deflateWindowBits = deflate.compress ? deflate.windowBits : undefined;
+    this.rawSocket = negotiatedExtensions === '' || deflate.compress ? rawSocket : undefined;
   }
 
   get subscriptionCount(): number {
@@ -141,10 +148,13 @@ export class ClientSession implements ChannelListener {
     }
     this.messagesSent++;
     this.deps.metrics.messagesOut.inc();
-    // A shared bus message (a Buffer) is framed once for all clients (frame-writer.ts).
-    if (this.rawSocket && typeof data !== 'string') this.deps.batcher.write(this.rawSocket, framedOnce(data));
-    // Every message is JSON text: a Buffer would otherwise go out as a binary frame (a Blob in browsers).
-    else this.socket.send(data, { binary: false });
+    // A shared bus message (a Buffer) is framed (and compressed) once for all clients (frame-writer.ts, deflate-frames.ts).
+    if (this.rawSocket && typeof data !== 'string') {
+      this.deps.batcher.write(this.rawSocket, this.deflateWindowBits === undefined ? framedOnce(data) : deflatedFrameOnce(data, this.deflateWindowBits));
+    }
+    // Every message is JSON text: a Buffer would otherwise go out as a binary frame (a Blob in browsers). `ws` never
+    // compresses (a compressing sender goes asynchronous and would reorder this message after later shared frames).
+    else this.socket.send(data, { binary: false, compress: false });
   }
 
   /**

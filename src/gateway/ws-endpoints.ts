@@ -62,6 +62,16 @@ function route(pathname: string): Route {
   return timeframe === undefined ? { kind: 'fixed', request: { subscription, symbol } } : undefined;
 }
 
+/** What an admitted upgrade brings to its session. */
+interface AcceptedUpgrade {
+  readonly target: NonNullable<Route>;
+  readonly url: URL;
+  readonly ip: string;
+  readonly expiresAtMs: number | undefined;
+  /** The negotiated Sec-WebSocket-Extensions value ('' when none). */
+  readonly extensions: string;
+}
+
 export class WsEndpoints {
   private readonly server: WebSocketServer;
   private readonly sessions = new Set<ClientSession>();
@@ -70,6 +80,8 @@ export class WsEndpoints {
   private readonly heartbeats: Heartbeats<ClientSession>;
   private stopping = false;
   private readonly sessionDeps: SessionDeps;
+  /** The Sec-WebSocket-Extensions value answered to each upgrade (`ws` exposes only the names on the socket). */
+  private readonly negotiatedExtensions = new WeakMap<IncomingMessage, string>();
 
   constructor(private readonly options: WsEndpointOptions) {
     this.server = new WebSocketServer({
@@ -79,9 +91,17 @@ export class WsEndpoints {
       // A hard frame cap well above the message limit: oversized messages up to it get an error
       // (MESSAGE_TOO_LARGE) before the 1009 close; anything beyond is cut off by ws itself.
       maxPayload: Math.max(64 * 1024, options.limits.maxInboundMessageBytes * 4),
-      perMessageDeflate: options.security.perMessageDeflate,
+      // Compression, when enabled, is per message and shared by every client (deflate-frames.ts): the server keeps
+      // no context between messages. Clients are asked for none either (always acceptable, RFC 7692 §7.1.1.1): a
+      // client then need not compress its small messages, and those that do not cost no inflater here (~15 KB).
+      // (No demand on the client's window: a client that offers no client_max_window_bits would be refused.)
+      perMessageDeflate: options.security.perMessageDeflate ? { serverNoContextTakeover: true, clientNoContextTakeover: true } : false,
       // Browsers pass a token as ["bearer", token]: answer with "bearer", never echo the token.
       handleProtocols: (protocols) => (protocols.has(BEARER_PROTOCOL) ? BEARER_PROTOCOL : false),
+    });
+    this.server.on('headers', (headers: string[], request: IncomingMessage) => {
+      const line = headers.find((header) => header.toLowerCase().startsWith('sec-websocket-extensions:'));
+      if (line) this.negotiatedExtensions.set(request, line.slice(line.indexOf(':') + 1).trim());
     });
     const batcher = new TurnBatcher(options.fanoutFlushMs, (sockets) => options.metrics.socketWrites.inc(sockets));
     const snapshots = new SnapshotReads(options.bus, () => options.metrics.snapshotReads.inc());
@@ -159,12 +179,16 @@ export class WsEndpoints {
         if (!auth.ok) this.options.logger.info({ ip, reason: auth.reason }, 'upgrade refused: unauthorized');
         return refuse(auth.ok ? 503 : 401, auth.ok ? 'Service Unavailable' : 'Unauthorized');
       }
-      this.server.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, socket, target, url, ip, auth.expiresAtMs));
+      this.server.handleUpgrade(request, socket, head, (ws) => {
+        const extensions = this.negotiatedExtensions.get(request) ?? '';
+        this.negotiatedExtensions.delete(request);
+        this.onConnection(ws, socket, { target, url, ip, expiresAtMs: auth.expiresAtMs, extensions });
+      });
     });
   }
 
-  private onConnection(ws: WebSocket, socket: Duplex, target: NonNullable<Route>, url: URL, ip: string, expiresAtMs: number | undefined): void {
-    const session = new ClientSession(ws, this.sessionDeps, ip, socket);
+  private onConnection(ws: WebSocket, socket: Duplex, { target, url, ip, expiresAtMs, extensions }: AcceptedUpgrade): void {
+    const session = new ClientSession(ws, this.sessionDeps, ip, socket, extensions);
     this.sessions.add(session);
     this.heartbeats.add(session);
     const expire = () => {

@@ -29,8 +29,8 @@ interface PageHook {
   timeframe: string;
 }
 
-function gatewayOn(bus: MarketBus, port: number): Gateway {
-  return new Gateway(loadGatewayConfig({}, { PORT: String(port), SYMBOLS: 'BTCUSDT,ETHUSDT', TIMEFRAMES: '1,5', LOG_LEVEL: 'silent' }, false), { bus, logger: silentLogger(), simulated: true });
+function gatewayOn(bus: MarketBus, port: number, env: Record<string, string> = {}): Gateway {
+  return new Gateway(loadGatewayConfig({}, { PORT: String(port), SYMBOLS: 'BTCUSDT,ETHUSDT', TIMEFRAMES: '1,5', LOG_LEVEL: 'silent', ...env }, false), { bus, logger: silentLogger(), simulated: true });
 }
 
 interface Stack {
@@ -43,7 +43,7 @@ interface Stack {
   readonly consoleErrors: string[];
 }
 
-async function startStack(t: TestContext, simulatorOptions: Parameters<typeof startSimulator>[0] = {}): Promise<Stack> {
+async function startStack(t: TestContext, simulatorOptions: Parameters<typeof startSimulator>[0] = {}, gatewayEnv: Record<string, string> = {}): Promise<Stack> {
   assert.ok(existsSync(defaultWebRoot()), 'the page is not built: run npm run build');
   const defer = deferCleanups(t);
   const simulator = await startSimulator(simulatorOptions);
@@ -52,7 +52,7 @@ async function startStack(t: TestContext, simulatorOptions: Parameters<typeof st
   defer(() => bus.close());
   const worker = await Worker.start(workerConfigFor(simulator, 'redis://unused:1'), { bus, logger: silentLogger(), simulated: true, marketNow: () => simulator.virtualTimeMs });
   defer(() => worker.stop());
-  const stack = { bus, gateway: gatewayOn(bus, 0) } as Stack;
+  const stack = { bus, gateway: gatewayOn(bus, 0, gatewayEnv) } as Stack;
   defer(() => stack.gateway.stop());
   const { port, url } = await stack.gateway.listen();
   const browser = await launchChromium();
@@ -185,6 +185,38 @@ describe('live page in Chromium', () => {
     await page.getByTestId('theme-toggle').click();
     await waitFor('theme changed', async () => (await background()) !== before, 2_000, 50);
     await page.screenshot({ path: 'docs/live-page-phone.png' });
+    assert.deepEqual(consoleErrors, []);
+  });
+
+  it('with WS_PERMESSAGE_DEFLATE, Chromium negotiates compression, reads the shared compressed frames and paints', async (t) => {
+    const { page, url, consoleErrors } = await startStack(t, {}, { WS_PERMESSAGE_DEFLATE: 'true' });
+    await waitForState(page, 'live');
+    await waitFor('candles and book painted', async () =>
+      ((await hook<number>(page, 'h.candleCount()')) ?? 0) > 100 && (await page.getByTestId('ask-row').count()) > 3, 15_000, 100);
+    // A socket of the browser's own, beside the page's: the extension it negotiated and a run of book updates.
+    const seen = await page.evaluate<{ extensions: string; seqs: number[]; types: string[] }, string>(async (wsUrl) => {
+      const socket = new WebSocket(wsUrl);
+      const seqs: number[] = [];
+      const types: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('not enough messages')), 10_000);
+        socket.onmessage = (event: { data: unknown }) => {
+          const message = JSON.parse(String(event.data)) as { type: string; seq?: number };
+          types.push(message.type);
+          if (message.type === 'update' && message.seq !== undefined) seqs.push(message.seq);
+          if (seqs.length >= 20) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+      });
+      socket.close();
+      return { extensions: socket.extensions, seqs, types: [...new Set(types)] };
+    }, `${url.replace('http', 'ws')}/api/v1/live/ws/orderbook/BTCUSDT`);
+    assert.match(seen.extensions, /permessage-deflate/);
+    assert.match(seen.extensions, /server_no_context_takeover/);
+    assert.deepEqual(seen.types.slice(0, 2), ['subscribed', 'snapshot']);
+    assert.deepEqual(seen.seqs, seen.seqs.map((_, i) => seen.seqs[0]! + i), 'updates in order, no hole');
     assert.deepEqual(consoleErrors, []);
   });
 });

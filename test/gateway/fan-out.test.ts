@@ -59,4 +59,32 @@ describe('gateway fan-out', () => {
     assert.match(on.socket.extensions, /permessage-deflate/);
     await on.next((m) => m.type === 'subscribed');
   });
+
+  it('with WS_PERMESSAGE_DEFLATE, a compressing client gets the same messages as a plain one, compressed on the wire', async (t) => {
+    const stack = await startGatewayStack(t, { redis: true, gatewayEnv: { WS_PERMESSAGE_DEFLATE: 'true' } });
+    const path = `${stack.ws}/ws/orderbook/BTCUSDT`;
+    const deflating = await TestClient.connect(path, { perMessageDeflate: true });
+    const plain = await TestClient.connect(path, { perMessageDeflate: false });
+    stack.defer(() => deflating.close());
+    stack.defer(() => plain.close());
+    assert.match(deflating.socket.extensions, /permessage-deflate/);
+    assert.equal(plain.socket.extensions, '');
+    const updates = (client: TestClient) => client.received.filter((r) => r.message.type === 'update');
+    await waitFor('30 book updates on both', () => updates(deflating).length >= 30 && updates(plain).length >= 30, 15_000);
+
+    // The same bytes after decompression, seq by seq, without a hole.
+    const plainBySeq = new Map(updates(plain).map((r) => [r.message.seq as number, r.raw]));
+    const seqs = updates(deflating).map((r) => r.message.seq as number);
+    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), 'no hole, no duplicate');
+    const shared = updates(deflating).filter((r) => plainBySeq.has(r.message.seq as number));
+    assert.ok(shared.length >= 20, `${shared.length} updates seen by both`);
+    for (const r of shared) assert.equal(r.raw, plainBySeq.get(r.message.seq as number));
+    assert.ok(deflating.received.every((r) => !r.binary), 'text messages');
+
+    // Compressed on the wire: fewer bytes read from the socket than the messages hold.
+    const wireBytes = (client: TestClient) => (client.socket as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;
+    const textBytes = (client: TestClient) => client.received.reduce((total, r) => total + Buffer.byteLength(r.raw), 0);
+    assert.ok(wireBytes(plain) >= textBytes(plain), 'the plain client reads at least the text');
+    assert.ok(wireBytes(deflating) < textBytes(deflating) * 0.8, `deflate client: ${wireBytes(deflating)} bytes on the wire for ${textBytes(deflating)} of text`);
+  });
 });
