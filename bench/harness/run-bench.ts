@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createClient } from 'redis';
 import { TestRedisServer } from '../../test/helpers/redis-server.js';
+import { BURST_PERIOD_US } from './bench-common.js';
 import { knees, summarize, table } from './bench-report.js';
 import { measureHopsAtRest, runOne, type RunResult, type Scenario, type Timing } from './bench-run.js';
 import { FeedProcess } from './feed-process.js';
@@ -30,9 +31,15 @@ interface Profile extends Timing {
   readonly repeats: number;
 }
 
+/**
+ * Windows are whole trade-burst periods (BURST_PERIOD_US): every window then holds the same share of burst time.
+ * With 8 s windows a row held one burst or none, by chance (a third of the deliveries, or none, in a burst), and
+ * rows of one run were not comparable.
+ */
+const BURST_PERIOD_S = BURST_PERIOD_US / 1_000_000;
 const PROFILES: Record<string, Profile> = {
-  quick: { connections: [1000], extrasAt: [1000], repeats: 3, warmupS: 3, measureS: 8 },
-  full: { connections: [1000, 5000, 10000], extrasAt: [1000, 5000], repeats: 3, warmupS: 5, measureS: 15 },
+  quick: { connections: [1000], extrasAt: [1000], repeats: 3, warmupS: 3, measureS: BURST_PERIOD_S },
+  full: { connections: [1000, 5000, 10000], extrasAt: [1000, 5000], repeats: 3, warmupS: 5, measureS: 2 * BURST_PERIOD_S },
 };
 
 /** A feed configuration; each gets its own feed process (and rows are grouped by it). */
