@@ -38,24 +38,27 @@ describe('heartbeats', () => {
     await delay(intervalMs * 3 + intervalMs / 2);
     heartbeats.stop();
 
+    // Once per interval (timers on a loaded machine may slip a little, never to every tick).
     for (const client of clients) {
-      assert.ok(client.beats.length === 3 || client.beats.length === 4, `${client.beats.length} heartbeats in 3.5 intervals`);
+      assert.ok(client.beats.length >= 2 && client.beats.length <= 4, `${client.beats.length} heartbeats in 3.5 intervals`);
       assert.equal(client.pings, client.beats.length, 'a ping with every heartbeat');
       for (let i = 1; i < client.beats.length; i++) {
         const gap = client.beats[i]!.atMs - client.beats[i - 1]!.atMs;
-        assert.ok(gap > intervalMs * 0.75 && gap < intervalMs * 1.5, `heartbeats ${gap.toFixed(0)} ms apart`);
+        assert.ok(gap > intervalMs * 0.5 && gap < intervalMs * 2, `heartbeats ${gap.toFixed(0)} ms apart`);
       }
       assert.equal(client.beats[0]!.message.type, 'heartbeat');
       assert.ok(Math.abs(Date.parse(client.beats[0]!.message.timestamp) - Date.now()) < 5_000);
     }
-    // Spread: the first heartbeats fall on HEARTBEAT_SLICES different ticks, none holding more than its share.
-    const firstTicks = new Map<number, number>();
-    for (const client of clients) {
-      const tick = Math.round(client.beats[0]!.atMs / (intervalMs / HEARTBEAT_SLICES));
-      firstTicks.set(tick, (firstTicks.get(tick) ?? 0) + 1);
+    // Spread: the first heartbeats come in HEARTBEAT_SLICES batches (one per timer callback: its sends are
+    // microseconds apart, the callbacks a tenth of the interval), none larger than its slice.
+    const firsts = clients.map((client) => client.beats[0]!.atMs).sort((a, b) => a - b);
+    const batches = [1];
+    for (let i = 1; i < firsts.length; i++) {
+      if (firsts[i]! - firsts[i - 1]! > 5) batches.push(1);
+      else batches[batches.length - 1]!++;
     }
-    assert.ok(firstTicks.size >= HEARTBEAT_SLICES - 1, `first heartbeats on ${firstTicks.size} ticks`);
-    assert.ok(Math.max(...firstTicks.values()) <= Math.ceil(clients.length / HEARTBEAT_SLICES) * 2, JSON.stringify([...firstTicks.values()]));
+    assert.equal(batches.length, HEARTBEAT_SLICES, `first heartbeats in ${batches.length} batches: ${JSON.stringify(batches)}`);
+    assert.ok(Math.max(...batches) <= Math.ceil(clients.length / HEARTBEAT_SLICES), JSON.stringify(batches));
   });
 
   it('cuts off a client that did not answer the previous ping, once; a removed client is not visited', async (t) => {
