@@ -114,8 +114,21 @@ export async function runOne(spec: ServerSpec, scenario: Scenario, redisUrl: str
     return await Promise.race([measure(spec, scenario, redisUrl, timing, feed, children), timeout]);
   } finally {
     clearTimeout(timer);
+    if (spec.stopGracefully) await stopGracefully(children.slice(0, scenario.serverProcesses));
     for (const child of children) child.kill('SIGKILL');
   }
+}
+
+/** SIGTERM, then up to 10 s for each process to exit (the servers are started first, so they lead `children`). */
+async function stopGracefully(servers: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    servers.map((server) => {
+      if (server.exitCode !== null || server.signalCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+      server.kill('SIGTERM');
+      return Promise.race([exited, sleep(10_000)]);
+    }),
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -18,6 +18,8 @@ export interface ServerSpec {
    * compress anyway; false for the Python defaults row, whose cost is compressing for every client that offers it.
    */
   readonly bareClients: boolean;
+  /** Stopped with SIGTERM (and a few seconds) before SIGKILL: a server that writes something on exit (a CPU profile). */
+  readonly stopGracefully?: boolean;
   /** `symbols`: how many bench symbols the feed publishes (a server that needs them configured gets them). */
   command(port: number, redisUrl: string, symbols?: number): { cmd: string; args: string[]; cwd?: string; env?: Record<string, string> };
 }
@@ -35,6 +37,19 @@ export const SERVERS: Record<string, ServerSpec> = {
     }),
   },
   'tickstream-perf': tickstreamWith('tickstream (perf)', { NODE_OPTIONS: '--perf-basic-prof-only-functions' }),
+  // V8's sampling profiler, written on exit to bench/results/cpuprof/ (summed by cpuprof-top.ts): where the gateway's
+  // user-space time goes, where `perf` is not available.
+  'tickstream-cpuprof': {
+    name: 'tickstream (--cpu-prof)',
+    kind: 'tickstream',
+    bareClients: true,
+    stopGracefully: true,
+    command: (port, redisUrl, symbols) => {
+      const base = SERVERS.tickstream!.command(port, redisUrl, symbols);
+      // Not allowed in NODE_OPTIONS: a flag of the node command itself.
+      return { ...base, args: ['--cpu-prof', '--cpu-prof-dir=bench/results/cpuprof', ...base.args] };
+    },
+  },
   'tickstream-coalesced': tickstreamWith('tickstream (FANOUT_FLUSH_MS=2)', { FANOUT_FLUSH_MS: '2' }),
   // Windows near a Zipf client's message interval (~20 ms): where coalescing starts to pay, for that much latency.
   'tickstream-window10': tickstreamWith('tickstream (FANOUT_FLUSH_MS=10)', { FANOUT_FLUSH_MS: '10' }),
