@@ -37,7 +37,7 @@ export function selfTimes(profile: CpuProfile): SelfTime[] {
   for (const id of profile.samples) {
     const frame = byNode.get(id)?.callFrame;
     if (!frame) continue;
-    const place = frame.url ? ` ${frame.url.replace(/^.*\/(src|node_modules)\//, '$1/')}:${frame.lineNumber + 1}` : '';
+    const place = frame.url ? ` ${frame.url.replace(/^.*\/(src|dist|node_modules)\//, '$1/')}:${frame.lineNumber + 1}` : '';
     const name = `${frame.functionName || '(anonymous)'}${place}`;
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }

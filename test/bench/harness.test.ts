@@ -10,6 +10,7 @@ import { stampUpdate } from '../../src/bus/bus-semantics.js';
 import type { UnsequencedUpdate } from '../../src/schemas/index.js';
 import { RawWsClient } from '../../bench/harness/raw-ws-client.js';
 import { knees, summarize } from '../../bench/harness/bench-report.js';
+import { selfTimes } from '../../bench/harness/cpuprof-top.js';
 import type { RunResult } from '../../bench/harness/bench-run.js';
 
 describe('bench harness', () => {
@@ -129,5 +130,31 @@ describe('bench harness', () => {
     assert.equal(first.median.p99Ms, 7);
     assert.deepEqual(first.p99Range, [5, 9]);
     assert.deepEqual(knees(summaries), ['s: carried 50000 msgs/s (1000 connections); knee at 5000 connections (p99 80 ms)']);
+  });
+
+  it('cpuprof-top sums self samples per function and place, largest first, with their share and time', () => {
+    const frame = (functionName: string, url = '', lineNumber = 0) => ({ functionName, url, lineNumber });
+    const profile = {
+      startTime: 0,
+      endTime: 10_000, // µs: 10 ms over 10 samples, 1 ms each
+      nodes: [
+        { id: 1, callFrame: frame('(root)') },
+        { id: 2, callFrame: frame('deliver', 'file:///app/dist/gateway/client-session.js', 45) },
+        { id: 3, callFrame: frame('writeBuffer') },
+        // The same function reached by another path is another node: counted together.
+        { id: 4, callFrame: frame('deliver', 'file:///app/dist/gateway/client-session.js', 45) },
+        { id: 5, callFrame: frame('', 'file:///app/node_modules/ws/lib/sender.js', 9) },
+      ],
+      samples: [3, 3, 3, 3, 2, 4, 2, 5, 1, 3],
+    };
+    const rows = selfTimes(profile);
+    assert.deepEqual(rows.map((row) => [row.name, row.samples]), [
+      ['writeBuffer', 5],
+      ['deliver dist/gateway/client-session.js:46', 3],
+      ['(anonymous) node_modules/ws/lib/sender.js:10', 1],
+      ['(root)', 1],
+    ]);
+    assert.equal(rows[0]!.share, 0.5);
+    assert.equal(rows[1]!.ms, 3);
   });
 });
