@@ -140,7 +140,7 @@ export class ChannelCursor {
     if (this.isClosed() || !this.conflater?.pending) return;
     const { payloads, resnapshot } = this.conflater.take();
     if (resnapshot) {
-      void this.sendSnapshot(true, false, true);
+      void this.sendSnapshot(true, false);
       return;
     }
     for (const payload of payloads) this.io.send(payload);
@@ -160,7 +160,7 @@ export class ChannelCursor {
     if (this.held && this.held.length >= this.maxHeld) {
       // Too far behind to catch up update by update: start over from a snapshot.
       this.held = undefined;
-      if (this.state === 'live') void this.sendSnapshot(true, true, true);
+      if (this.state === 'live') void this.sendSnapshot(true);
       return;
     }
     (this.held ??= []).push({ seq, data });
@@ -168,9 +168,10 @@ export class ChannelCursor {
 
   /**
    * `countAsReset`: resets caused by lost updates count toward giving up; a slow client's catch-up does not.
-   * `live`: the subscription was already streaming, so a bus outage is waited out.
+   * A subscription that was already streaming (not joining) waits out a bus outage.
    */
-  private async sendSnapshot(reset: boolean, countAsReset = reset, live = false): Promise<void> {
+  private async sendSnapshot(reset: boolean, countAsReset = reset): Promise<void> {
+    const live = this.state !== 'joining';
     this.state = 'joining';
     try {
       const snapshot = live ? await this.waitingOutOutage(() => this.io.readSnapshot(reset)) : await this.io.readSnapshot(reset);
@@ -214,7 +215,7 @@ export class ChannelCursor {
       const history = await this.waitingOutOutage(() => this.io.readHistory(this.lastSeq));
       if (this.isClosed()) return;
       if (!history.complete) {
-        await this.sendSnapshot(true, true, true);
+        await this.sendSnapshot(true);
         return;
       }
       for (const payload of history.payloads) {
