@@ -54,23 +54,25 @@ export class ClientSession implements ChannelListener {
   private drainWaiters: (() => void)[] | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
 
-  /** The TCP socket under `socket`, for pre-framed writes; undefined where `ws` must frame (a deflate negotiation the shared frames cannot serve). */
-  private readonly rawSocket: Duplex | undefined;
-  /** The window size of the shared compressed frames this client reads (deflate-frames.ts); undefined: plain frames. */
-  private readonly deflateWindowBits: number | undefined;
+  /**
+   * The shared frame of a payload for this client: plain (frame-writer.ts) or compressed (deflate-frames.ts);
+   * undefined where `ws` must frame (a deflate negotiation the shared frames cannot serve).
+   */
+  private readonly frameOf: ((payload: Buffer) => Buffer) | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly deps: SessionDeps,
     readonly remoteAddress: string,
-    rawSocket: Duplex,
+    /** The TCP socket under `socket`, for pre-framed writes. */
+    private readonly rawSocket: Duplex,
     /** The negotiated Sec-WebSocket-Extensions value ('' when none). */
     negotiatedExtensions: string,
   ) {
     socket.on('pong', () => (this.alive = true));
     const deflate = deflateMode(negotiatedExtensions);
-    this.deflateWindowBits = deflate.compress ? deflate.windowBits : undefined;
-    this.rawSocket = negotiatedExtensions === '' || deflate.compress ? rawSocket : undefined;
+    if (negotiatedExtensions === '') this.frameOf = framedOnce;
+    else if (deflate.compress) this.frameOf = (payload) => deflatedFrameOnce(payload, deflate.windowBits);
   }
 
   get subscriptionCount(): number {
@@ -149,9 +151,7 @@ export class ClientSession implements ChannelListener {
     this.messagesSent++;
     this.deps.metrics.messagesOut.inc();
     // A shared bus message (a Buffer) is framed (and compressed) once for all clients (frame-writer.ts, deflate-frames.ts).
-    if (this.rawSocket && typeof data !== 'string') {
-      this.deps.batcher.write(this.rawSocket, this.deflateWindowBits === undefined ? framedOnce(data) : deflatedFrameOnce(data, this.deflateWindowBits));
-    }
+    if (this.frameOf && typeof data !== 'string') this.deps.batcher.write(this.rawSocket, this.frameOf(data));
     // Every message is JSON text: a Buffer would otherwise go out as a binary frame (a Blob in browsers). `ws` never
     // compresses (a compressing sender goes asynchronous and would reorder this message after later shared frames).
     else this.socket.send(data, { binary: false, compress: false });
