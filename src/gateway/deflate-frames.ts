@@ -14,6 +14,7 @@
  * @module
  */
 import { constants, deflateRawSync } from 'node:zlib';
+import { memoized, type WeakMemo } from '../shared/weak-memo.js';
 import { framedOnce, textFrame } from './frame-writer.js';
 
 /** Below this a message is sent uncompressed (allowed on a deflate connection): too small to gain. */
@@ -60,14 +61,10 @@ export function deflatedTextFrame(payload: Buffer, windowBits: number): Buffer {
 }
 
 /** Compressed frames per payload Buffer and window size, built by the first client that needs one and shared by the rest. */
-const deflatedFrames = new WeakMap<Buffer, Map<number, Buffer>>();
+const deflatedFrames: WeakMemo<Buffer, number, Buffer> = new WeakMap();
 
 /** The frame a deflate client gets for this payload: compressed once per window size, or plain when too small. */
 export function deflatedFrameOnce(payload: Buffer, windowBits: number): Buffer {
   if (payload.length < DEFLATE_MIN_BYTES) return framedOnce(payload);
-  let byWindow = deflatedFrames.get(payload);
-  if (!byWindow) deflatedFrames.set(payload, (byWindow = new Map<number, Buffer>()));
-  let frame = byWindow.get(windowBits);
-  if (!frame) byWindow.set(windowBits, (frame = deflatedTextFrame(payload, windowBits)));
-  return frame;
+  return memoized(deflatedFrames, payload, windowBits, () => deflatedTextFrame(payload, windowBits));
 }

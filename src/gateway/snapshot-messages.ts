@@ -6,6 +6,7 @@
 import type { ChannelSnapshotData } from '../bus/market-bus.js';
 import type { CandleSnapshot, ChannelRef, OrderBookSnapshot, TickerSnapshot, TradeSnapshot } from '../schemas/index.js';
 import { channelName } from '../schemas/index.js';
+import { memoized, type WeakMemo } from '../shared/weak-memo.js';
 
 export type SnapshotMessage = CandleSnapshot | TradeSnapshot | TickerSnapshot | OrderBookSnapshot;
 
@@ -41,7 +42,7 @@ export function snapshotMessage(ref: ChannelRef, data: ChannelSnapshotData, flag
 }
 
 /** Serialized snapshots per bus read: the subscribers that shared one read (snapshot-reads.ts) share its bytes. */
-const serialized = new WeakMap<ChannelSnapshotData, Map<string, Buffer>>();
+const serialized: WeakMemo<ChannelSnapshotData, string, Buffer> = new WeakMap();
 
 /**
  * The snapshot message as bytes, serialized once per read, channel and flags: in a reconnect storm every client
@@ -50,9 +51,5 @@ const serialized = new WeakMap<ChannelSnapshotData, Map<string, Buffer>>();
 export function snapshotPayload(ref: ChannelRef, data: ChannelSnapshotData, flags: SnapshotFlags): Buffer {
   // The channel is in the key: a bus could hand two empty channels the same object.
   const key = `${flags.reset ? 1 : 0}${flags.simulated ? 1 : 0}${channelName(ref)}`;
-  let byKey = serialized.get(data);
-  if (!byKey) serialized.set(data, (byKey = new Map<string, Buffer>()));
-  let payload = byKey.get(key);
-  if (!payload) byKey.set(key, (payload = Buffer.from(JSON.stringify(snapshotMessage(ref, data, flags)))));
-  return payload;
+  return memoized(serialized, data, key, () => Buffer.from(JSON.stringify(snapshotMessage(ref, data, flags))));
 }
