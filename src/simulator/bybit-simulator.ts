@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Category } from '../schemas/index.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import { handleFaultRequest, type FaultControls } from './control-routes.js';
+import { handleFaultPost, type FaultControls } from './control-routes.js';
 import { FaultState } from './fault-state.js';
 import { MarketFeed } from './market-feed.js';
 import { addReplaySymbols, loadReplayFile, ReplayPlayer, type ReplayFrame } from './replay-source.js';
@@ -40,7 +40,6 @@ export interface SimulatorState {
 }
 
 const PATHS: Record<string, Category> = { '/v5/public/linear': 'linear', '/v5/public/spot': 'spot' };
-const MAX_CONTROL_BODY_BYTES = 1 << 20;
 
 export class BybitSimulator implements FaultControls, SessionHost {
   readonly port: number;
@@ -380,20 +379,7 @@ export class BybitSimulator implements FaultControls, SessionHost {
       response.end(text);
     };
     if (url.pathname === '/__simulator/state' && request.method === 'GET') return send(200, this.state());
-    if (url.pathname === '/__simulator/faults' && request.method === 'POST') {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      request.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_CONTROL_BODY_BYTES) chunks.push(chunk);
-      });
-      request.on('end', () => {
-        if (size > MAX_CONTROL_BODY_BYTES) return send(413, { ok: false, error: 'body too large' });
-        const result = handleFaultRequest(this, Buffer.concat(chunks).toString('utf8'));
-        send(result.status, result.body);
-      });
-      return;
-    }
+    if (url.pathname === '/__simulator/faults' && request.method === 'POST') return handleFaultPost(this, request, send);
     if (request.method === 'GET' && this.faults.restFailing && url.pathname.startsWith('/v5/market/')) {
       return send(503, '{"retCode":10016,"retMsg":"service unavailable"}');
     }

@@ -5,6 +5,7 @@
  * for the counters. Action names are the fault methods of BybitSimulator.
  * @module
  */
+import type { IncomingMessage } from 'node:http';
 import type { Category } from '../schemas/index.js';
 
 /** The fault API of the simulator (BybitSimulator implements it). */
@@ -138,4 +139,22 @@ export function handleFaultRequest(controls: FaultControls, bodyText: string): C
     if (error instanceof BadRequest || error instanceof SyntaxError) return { status: 400, body: { ok: false, error: error.message } };
     throw error;
   }
+}
+
+/** A fault request's body is read up to this size; a larger one is answered 413. */
+const MAX_CONTROL_BODY_BYTES = 1 << 20;
+
+/** Reads a `POST /__simulator/faults` body (bounded), runs it, and answers through `send`. */
+export function handleFaultPost(controls: FaultControls, request: IncomingMessage, send: (status: number, body: unknown) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size <= MAX_CONTROL_BODY_BYTES) chunks.push(chunk);
+  });
+  request.on('end', () => {
+    if (size > MAX_CONTROL_BODY_BYTES) return send(413, { ok: false, error: 'body too large' });
+    const result = handleFaultRequest(controls, Buffer.concat(chunks).toString('utf8'));
+    send(result.status, result.body);
+  });
 }
