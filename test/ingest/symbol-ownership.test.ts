@@ -5,7 +5,7 @@
  * in production), when demand is missing only until the gateways re-assert it.
  * Graces are shortened through the options so the test runs in seconds.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { DEFAULT_BUS_LIMITS, type MarketBus } from '../../src/bus/market-bus.js';
@@ -66,6 +66,23 @@ function start(prefix: string): Harness {
   return { bus, ownership, released, demand };
 }
 
+/** A worker streaming SOLUSDT because a client asked for it (for a minute), and a way to empty the store under it. */
+async function streamingRequestedSymbol(t: TestContext, prefix: string): Promise<Harness & { flushStore(): Promise<unknown> }> {
+  const h = start(prefix);
+  const raw = createClient({ url: server!.url });
+  await raw.connect();
+  t.after(async () => {
+    await h.ownership.stop();
+    await h.bus.close();
+    await raw.quit();
+  });
+  await h.demand('SOLUSDT', 60_000);
+  await h.ownership.start();
+  await waitFor('SOLUSDT taken', () => h.ownership.dynamicSymbols().includes('SOLUSDT'), 5_000, 20);
+  // The store loses everything: leases, epoch and the demand set (a Redis restart without persistence).
+  return { ...h, flushStore: () => raw.flushAll() };
+}
+
 describe('symbol ownership and client demand', () => {
   it('lets a requested symbol go once its demand has lapsed for the grace', async (t) => {
     const h = start('lapse:');
@@ -85,20 +102,8 @@ describe('symbol ownership and client demand', () => {
   });
 
   it('keeps a requested symbol while the store was just emptied, and lets it go if nobody asks for it again', async (t) => {
-    const h = start('reset:');
-    const raw = createClient({ url: server!.url });
-    await raw.connect();
-    t.after(async () => {
-      await h.ownership.stop();
-      await h.bus.close();
-      await raw.quit();
-    });
-    await h.demand('SOLUSDT', 60_000);
-    await h.ownership.start();
-    await waitFor('SOLUSDT taken', () => h.ownership.dynamicSymbols().includes('SOLUSDT'), 5_000, 20);
-
-    // The store loses everything: leases, epoch and the demand set (a Redis restart without persistence).
-    await raw.flushAll();
+    const h = await streamingRequestedSymbol(t, 'reset:');
+    await h.flushStore();
     const emptiedAt = performance.now();
     // Well past the ordinary grace, the symbol is still streamed: the gateways have not re-asserted yet.
     await delay(UNWANTED_GRACE_MS * 4);
@@ -113,18 +118,8 @@ describe('symbol ownership and client demand', () => {
   });
 
   it('keeps a requested symbol across an emptied store when a gateway re-asserts its demand', async (t) => {
-    const h = start('reassert:');
-    const raw = createClient({ url: server!.url });
-    await raw.connect();
-    t.after(async () => {
-      await h.ownership.stop();
-      await h.bus.close();
-      await raw.quit();
-    });
-    await h.demand('SOLUSDT', 60_000);
-    await h.ownership.start();
-    await waitFor('SOLUSDT taken', () => h.ownership.dynamicSymbols().includes('SOLUSDT'), 5_000, 20);
-    await raw.flushAll();
+    const h = await streamingRequestedSymbol(t, 'reassert:');
+    await h.flushStore();
     await delay(RESET_GRACE_MS / 2);
     await h.demand('SOLUSDT', 60_000);
     await delay(RESET_GRACE_MS + UNWANTED_GRACE_MS * 2);
