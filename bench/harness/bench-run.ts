@@ -8,6 +8,8 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../../test/helpers/redis-server.js';
 import { LatencyHistogram } from './bench-common.js';
 import type { ClientsConfig, ClientsReport } from './bench-clients.js';
@@ -91,6 +93,9 @@ export interface RunResult {
   readonly clientBound: boolean;
   /** A load process used a whole core: its clients read late, so the server saw slow readers and delivered/s is theirs. */
   readonly loadBound: boolean;
+  /** The measurement window on the monotonic clock, µs (profiles are cut to it). */
+  readonly windowStartUs: number;
+  readonly windowEndUs: number;
 }
 
 /**
@@ -110,14 +115,35 @@ export async function runOne(spec: ServerSpec, scenario: Scenario, redisUrl: str
     timer = setTimeout(() => reject(new Error(`${spec.name}, ${scenario.label} ${scenario.connections}: no result within ${ms} ms`)), ms);
   });
   const children: ChildProcess[] = [];
+  let result: RunResult | undefined;
   try {
-    return await Promise.race([measure(spec, scenario, redisUrl, timing, feed, children), timeout]);
+    result = await Promise.race([measure(spec, scenario, redisUrl, timing, feed, children), timeout]);
+    return result;
   } finally {
     clearTimeout(timer);
-    if (spec.stopGracefully) await stopGracefully(children.slice(0, scenario.serverProcesses));
+    const servers = children.slice(0, scenario.serverProcesses);
+    if (spec.stopGracefully) await stopGracefully(servers);
     for (const child of children) child.kill('SIGKILL');
+    if (spec.cpuProfileDir && result) writeProfileWindows(spec.cpuProfileDir, servers, result);
   }
 }
+
+/**
+ * Beside each profile a server wrote (node names them CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile), the
+ * row's measurement window, so that cpuprof-top.ts counts only what the server did while it was measured.
+ */
+function writeProfileWindows(dir: string, servers: readonly ChildProcess[], result: RunResult): void {
+  const pids = new Set(servers.map((server) => String(server.pid)));
+  const label = `${result.server}, ${result.scenario}, ${result.connections} connections`;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith('.cpuprofile') || !pids.has(file.split('.')[3] ?? '')) continue;
+    writeFileSync(join(dir, `${file}.window.json`), JSON.stringify({ label, startUs: result.windowStartUs, endUs: result.windowEndUs }));
+    process.stderr.write(`  CPU profile: ${join(dir, file)} (measurement window beside it)\n`);
+  }
+}
+
+/** Now on the monotonic clock, in µs: the clock of V8's profile timestamps (and of every process on the machine). */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** SIGTERM, then up to 10 s for each process to exit (the servers are started first, so they lead `children`). */
 async function stopGracefully(servers: readonly ChildProcess[]): Promise<void> {
@@ -172,7 +198,9 @@ async function measure(spec: ServerSpec, scenario: Scenario, redisUrl: string, t
   for (const clients of processes) clients.child.send({ cmd: 'start' });
   const metricsBefore = await serversMetrics(spec, ports); // also resets the gateway's loop-delay histogram: the next read covers the window
   await feed.window();
+  const windowStartUs = monotonicUs();
   await sleep(timing.measureS * 1000);
+  const windowEndUs = monotonicUs();
   const cpuAfter = serversCpu(servers);
   const kernelCpu = cpuAfter.systemS - cpuBefore.systemS;
   const cpu = cpuAfter.userS - cpuBefore.userS + kernelCpu;
@@ -233,6 +261,8 @@ async function measure(spec: ServerSpec, scenario: Scenario, redisUrl: string, t
     loadCpuShare,
     clientBound: sampler.cpuShare > 0.9 || sampler.loopDelayP99Ms > 50,
     loadBound: loadCpuShare > 0.9,
+    windowStartUs,
+    windowEndUs,
   };
 }
 

@@ -20,9 +20,13 @@ export interface ServerSpec {
   readonly bareClients: boolean;
   /** Stopped with SIGTERM (and a few seconds) before SIGKILL: a server that writes something on exit (a CPU profile). */
   readonly stopGracefully?: boolean;
+  /** Where the server writes V8 CPU profiles: the runner puts each row's measurement window beside them. */
+  readonly cpuProfileDir?: string;
   /** `symbols`: how many bench symbols the feed publishes (a server that needs them configured gets them). */
   command(port: number, redisUrl: string, symbols?: number): { cmd: string; args: string[]; cwd?: string; env?: Record<string, string> };
 }
+
+const CPU_PROFILE_DIR = 'bench/results/cpuprof';
 
 export const SERVERS: Record<string, ServerSpec> = {
   tickstream: {
@@ -44,10 +48,11 @@ export const SERVERS: Record<string, ServerSpec> = {
     kind: 'tickstream',
     bareClients: true,
     stopGracefully: true,
+    cpuProfileDir: CPU_PROFILE_DIR,
     command: (port, redisUrl, symbols) => {
       const base = SERVERS.tickstream!.command(port, redisUrl, symbols);
       // Not allowed in NODE_OPTIONS: a flag of the node command itself.
-      return { ...base, args: ['--cpu-prof', '--cpu-prof-dir=bench/results/cpuprof', ...base.args] };
+      return { ...base, args: ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, ...base.args] };
     },
   },
   'tickstream-coalesced': tickstreamWith('tickstream (FANOUT_FLUSH_MS=2)', { FANOUT_FLUSH_MS: '2' }),

@@ -123,7 +123,7 @@ describe('bench harness', () => {
       server: 's', scenario: 'zipf', connections, connected: connections, offeredPerS: offered, deliveredPerS: delivered,
       p50Ms: 1, p99Ms, p999Ms: p99Ms, cpuSecondsPer100k: 0.5, kernelCpuShare: 0.6, messagesPerWrite: 1.2, errorCodes: {}, serverCpuShare: 0.5, serverRssMb: 100, lost: 0, reordered: 0,
       closedDuringRun: 0, errors: 0, fromSendP50Ms: 1, fromSendP99Ms: p99Ms, calmP50Ms: 1, calmP99Ms: p99Ms, burstP50Ms: 2, burstP99Ms: p99Ms, burstShare: 0.3, feedLagP99Ms: 1, publishHopP50Ms: 0.1, publishHopP99Ms: 0.4, redisHopP50Ms: 0.1, redisHopP99Ms: 1, clientCpuShare: 0.5,
-      clientLoopDelayP99Ms: 5, clientLoopDelayMaxMs: 9, serverLoopDelayP99Ms: 1, serverLoopDelayMaxMs: 2, loadCpuShare: 0.5, clientBound: false, loadBound: false,
+      clientLoopDelayP99Ms: 5, clientLoopDelayMaxMs: 9, serverLoopDelayP99Ms: 1, serverLoopDelayMaxMs: 2, loadCpuShare: 0.5, clientBound: false, loadBound: false, windowStartUs: 0, windowEndUs: 10_000_000,
     });
     const summaries = summarize([row(1000, 5, 50_000, 50_000), row(1000, 9, 50_000, 50_000), row(1000, 7, 50_000, 50_000), row(5000, 80, 240_000, 250_000)]);
     const first = summaries.find((s) => s.connections === 1000)!;
@@ -146,6 +146,7 @@ describe('bench harness', () => {
         { id: 5, callFrame: frame('', 'file:///app/node_modules/ws/lib/sender.js', 9) },
       ],
       samples: [3, 3, 3, 3, 2, 4, 2, 5, 1, 3],
+      timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
     };
     const rows = selfTimes(profile);
     assert.deepEqual(rows.map((row) => [row.name, row.samples]), [
@@ -156,5 +157,13 @@ describe('bench harness', () => {
     ]);
     assert.equal(rows[0]!.share, 0.5);
     assert.equal(rows[1]!.ms, 3);
+    // Only the samples inside a measurement window: those taken at 5..8 ms.
+    const windowed = selfTimes(profile, { label: 'row', startUs: 5_000, endUs: 8_000 });
+    assert.deepEqual(windowed.map((row) => [row.name, row.samples]), [
+      ['deliver dist/gateway/client-session.js:46', 3],
+      ['(anonymous) node_modules/ws/lib/sender.js:10', 1],
+    ]);
+    assert.equal(windowed[0]!.share, 0.75);
+    assert.equal(windowed[0]!.ms, 2.25);
   });
 });
