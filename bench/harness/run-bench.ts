@@ -19,7 +19,7 @@ import { BURST_PERIOD_US } from './bench-common.js';
 import { knees, summarize, table } from './bench-report.js';
 import { measureHopsAtRest, runOne, type RunResult, type Scenario, type Timing } from './bench-run.js';
 import { FeedProcess } from './feed-process.js';
-import { measureBareHop } from './bare-hop.js';
+import { measureHop } from './bare-hop.js';
 import { describeFloor, measureMachineFloor, type MachineFloor } from './machine-floor.js';
 import { describeWriteFloor, measureWriteFloor } from './write-floor.js';
 import { FEED_NICE, pinned, renice, SERVERS, type ServerSpec } from './servers.js';
@@ -28,6 +28,8 @@ interface Profile extends Timing {
   readonly connections: readonly number[];
   /** Extra tickstream-only scenarios, at these connection counts. */
   readonly extrasAt: readonly number[];
+  /** With the zipf-2-processes rows: one vs two gateway processes. */
+  readonly scaleOut: boolean;
   readonly repeats: number;
 }
 
@@ -37,9 +39,14 @@ interface Profile extends Timing {
  * rows of one run were not comparable.
  */
 const BURST_PERIOD_S = BURST_PERIOD_US / 1_000_000;
+/**
+ * quick takes about 5 minutes on 2 vCPUs: 14 rows of ~16 s (a 10 s window, 3 s of warm-up, connecting and
+ * stopping) plus the floors and the hops at rest. Two repeats give a median and a spread; the two-process rows,
+ * which have shown no gain on two vCPUs in every run so far, are left to the full profile.
+ */
 const PROFILES: Record<string, Profile> = {
-  quick: { connections: [1000], extrasAt: [1000], repeats: 3, warmupS: 3, measureS: BURST_PERIOD_S },
-  full: { connections: [1000, 5000, 10000], extrasAt: [1000, 5000], repeats: 3, warmupS: 5, measureS: 2 * BURST_PERIOD_S },
+  quick: { connections: [1000], extrasAt: [1000], scaleOut: false, repeats: 2, warmupS: 3, measureS: BURST_PERIOD_S },
+  full: { connections: [1000, 5000, 10000], extrasAt: [1000, 5000], scaleOut: true, repeats: 3, warmupS: 5, measureS: 2 * BURST_PERIOD_S },
 };
 
 /** A feed configuration; each gets its own feed process (and rows are grouped by it). */
@@ -66,7 +73,7 @@ function plan(profile: Profile, specs: readonly ServerSpec[], scenarios: Readonl
       main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'one-channel', oneChannel: true } });
       main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'stalled-1%', stalledShare: 0.01 } });
       // A second gateway process on CPU 1, where feed, Redis and clients also run: what scaling out costs here.
-      if (pinned) main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'zipf-2-processes', serverProcesses: 2 } });
+      if (pinned && profile.scaleOut) main.push({ spec: tickstream, scenario: { ...zipf(connections), label: 'zipf-2-processes', serverProcesses: 2 } });
       wide.push({ spec: tickstream, scenario: zipf(connections, 1000, 'zipf-1000-symbols') });
     }
   }
@@ -84,6 +91,8 @@ function pythonBaselineInstalled(): boolean {
 
 /** The reference feed's average rate: the bare hop runs at it. */
 const BARE_HOP_PER_SECOND = 1_800;
+/** The probes beside the feed: a tenth of its rate each adds little load. */
+const PROBE_PER_SECOND = 200;
 
 interface HopsAtRest {
   readonly symbols: number;
@@ -92,6 +101,15 @@ interface HopsAtRest {
   readonly barePublishP99Ms: number;
   readonly bareReceiptP50Ms: number;
   readonly bareReceiptP99Ms: number;
+  /** A bare PUBLISH beside the feed, 200/s: what the feed's load does to any hop. */
+  readonly bareBesidePublishP99Ms: number;
+  readonly bareBesideReceiptP99Ms: number;
+  /** tickstream's bus publish (its MULTI) from a publisher doing nothing else, beside the feed (bare-hop.ts `bus`). */
+  readonly busPublishP50Ms: number;
+  readonly busPublishP99Ms: number;
+  readonly busReceiptP50Ms: number;
+  readonly busReceiptP99Ms: number;
+  /** The feed's own publishes: the hop plus the feed process's event-loop delays (it builds the whole mix). */
   readonly publishP50Ms: number;
   readonly publishP99Ms: number;
   readonly receiptP50Ms: number;
@@ -103,20 +121,34 @@ interface HopsAtRest {
 async function runPlan(feeds: readonly FeedPlan[], timing: Timing): Promise<{ results: RunResult[]; hops: HopsAtRest[] }> {
   const results: RunResult[] = [];
   const hops: HopsAtRest[] = [];
+  let bare: Awaited<ReturnType<typeof measureHop>> | undefined;
   for (const feedPlan of feeds) {
     const redis = await TestRedisServer.start();
     renice(redis.pid!, FEED_NICE); // Redis at the feed's priority
-    const bare = await measureBareHop(redis.url, BARE_HOP_PER_SECOND, timing.measureS);
+    // The machine's floor does not depend on the feed: measured once, before the first.
+    bare ??= await measureHop('bare', redis.url, BARE_HOP_PER_SECOND, timing.measureS);
     const feed = FeedProcess.start(redis.url, feedPlan.symbols, feedPlan.rate);
     try {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      const atRest = await measureHopsAtRest(redis.url, timing, feed);
+      // Beside the feed: the bus publish of an idle publisher, what Redis and the MULTI take under the feed's load.
+      // A bare PUBLISH beside it too: what the feed's load alone does to any hop.
+      const [atRest, bus, bareBeside] = await Promise.all([
+        measureHopsAtRest(redis.url, timing, feed),
+        measureHop('bus', redis.url, PROBE_PER_SECOND, timing.measureS),
+        measureHop('bare', redis.url, PROBE_PER_SECOND, timing.measureS),
+      ]);
       const hop: HopsAtRest = {
         symbols: feedPlan.symbols,
         barePublishP50Ms: bare.publish.quantile(0.5) / 1000,
         barePublishP99Ms: bare.publish.quantile(0.99) / 1000,
         bareReceiptP50Ms: bare.receipt.quantile(0.5) / 1000,
         bareReceiptP99Ms: bare.receipt.quantile(0.99) / 1000,
+        bareBesidePublishP99Ms: bareBeside.publish.quantile(0.99) / 1000,
+        bareBesideReceiptP99Ms: bareBeside.receipt.quantile(0.99) / 1000,
+        busPublishP50Ms: bus.publish.quantile(0.5) / 1000,
+        busPublishP99Ms: bus.publish.quantile(0.99) / 1000,
+        busReceiptP50Ms: bus.receipt.quantile(0.5) / 1000,
+        busReceiptP99Ms: bus.receipt.quantile(0.99) / 1000,
         publishP50Ms: atRest.publish.quantile(0.5) / 1000,
         publishP99Ms: atRest.publish.quantile(0.99) / 1000,
         receiptP50Ms: atRest.receipt.quantile(0.5) / 1000,
@@ -179,8 +211,10 @@ const SETTLED_CLIENTS = 6;
 function describeHops(hop: HopsAtRest): string {
   return (
     `bare PUBLISH (no feed) p50/p99 ${hop.barePublishP50Ms.toFixed(2)}/${hop.barePublishP99Ms.toFixed(2)} ms, its receipt ${hop.bareReceiptP50Ms.toFixed(2)}/${hop.bareReceiptP99Ms.toFixed(2)} ms; ` +
-    `tickstream publish (publish call → MULTI confirmed) p50 ${hop.publishP50Ms.toFixed(2)} p99 ${hop.publishP99Ms.toFixed(2)} ms; ` +
-    `receipt (publish call → a subscriber) p50 ${hop.receiptP50Ms.toFixed(2)} p99 ${hop.receiptP99Ms.toFixed(2)} ms; ` +
+    `beside the feed: bare PUBLISH p99 ${hop.bareBesidePublishP99Ms.toFixed(2)} ms, its receipt p99 ${hop.bareBesideReceiptP99Ms.toFixed(2)} ms; ` +
+    `tickstream bus publish from an idle publisher beside the feed (call → MULTI confirmed) p50/p99 ${hop.busPublishP50Ms.toFixed(2)}/${hop.busPublishP99Ms.toFixed(2)} ms, its receipt ${hop.busReceiptP50Ms.toFixed(2)}/${hop.busReceiptP99Ms.toFixed(2)} ms; ` +
+    `the feed's own publishes (call → MULTI confirmed) p50 ${hop.publishP50Ms.toFixed(2)} p99 ${hop.publishP99Ms.toFixed(2)} ms; ` +
+    `their receipt (publish call → a subscriber) p50 ${hop.receiptP50Ms.toFixed(2)} p99 ${hop.receiptP99Ms.toFixed(2)} ms; ` +
     `the feed's own lateness (schedule → publish call) p50 ${hop.feedLagP50Ms.toFixed(2)} p99 ${hop.feedLagP99Ms.toFixed(2)} ms`
   );
 }
@@ -190,12 +224,12 @@ async function main(): Promise<void> {
     options: {
       profile: { type: 'string', default: 'quick' },
       servers: { type: 'string', default: 'tickstream,python,python-nodeflate,socketio' },
-      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      scenarios: { type: 'string' },
       repeats: { type: 'string' },
       connections: { type: 'string' },
     },
   });
-  const scenarios = new Set(values.scenarios.split(','));
+  const scenarios = new Set((values.scenarios ?? SCENARIOS.join(',')).split(','));
   for (const scenario of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario ${scenario}: one of ${SCENARIOS.join(', ')}`);
   }
@@ -206,6 +240,8 @@ async function main(): Promise<void> {
     ...base,
     ...(values.repeats ? { repeats: Number(values.repeats) } : {}),
     ...(connections ? { connections, extrasAt: connections } : {}),
+    // Asked for by name, the two-process rows run in any profile.
+    ...(values.scenarios?.split(',').includes('zipf-2-processes') ? { scaleOut: true } : {}),
   };
   const specs = values.servers.split(',').map((name) => {
     const spec = SERVERS[name];
