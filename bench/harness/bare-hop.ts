@@ -23,6 +23,12 @@ import { asFeed } from './servers.js';
 
 export type HopKind = 'bare' | 'bus';
 
+/** A hop's two ends: publish call → reply, and publish call → the subscriber, µs. */
+export interface HopPair {
+  readonly publish: LatencyHistogram;
+  readonly receipt: LatencyHistogram;
+}
+
 const BARE_CHANNEL = 'bench:bare-hop';
 /** Not a symbol of the feed: the probe's channel is its own. */
 const PROBE_SYMBOL = 'HOPPROBEUSDT';
@@ -89,7 +95,7 @@ async function subscribe(kind: HopKind, url: string, seconds: number): Promise<L
 }
 
 /** Runs both ends as child processes at the feed's priority (asFeed), the subscriber first. */
-export async function measureHop(kind: HopKind, url: string, perSecond: number, seconds: number): Promise<{ publish: LatencyHistogram; receipt: LatencyHistogram }> {
+export async function measureHop(kind: HopKind, url: string, perSecond: number, seconds: number): Promise<HopPair> {
   let subscribed!: () => void;
   const ready = new Promise<void>((resolve) => (subscribed = resolve));
   const receipt = runEnd(kind, 'sub', [url, String(perSecond), String(seconds)], subscribed);
