@@ -60,6 +60,8 @@ export interface GatewayConfig {
   readonly upstream: string;
   /** A channel with no update for this long is listed as stale in /health. */
   readonly channelStaleMs: number;
+  /** HEALTH_LOOP_DELAY_MS: an event-loop delay p99 above this makes /health degraded (the gateway is behind). */
+  readonly healthLoopDelayMs: number;
   /**
    * FANOUT_FLUSH_MS: 0 (default) writes each client's messages of one event-loop turn together; above 0, those
    * of this many ms, so fewer send syscalls at wide fan-out for up to that much added latency.
@@ -81,6 +83,8 @@ export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 8000,
   heartbeatIntervalMs: 30_000,
+  /** Half a second of event-loop delay at p99: far past anything a keeping-up gateway shows (its p99 is a few ms). */
+  healthLoopDelayMs: 500,
   limits: {
     defaultSnapshotLimit: 200,
     maxSnapshotLimit: 1000,
@@ -148,6 +152,7 @@ export function loadGatewayConfig(flags: CliFlags, env: NodeJS.ProcessEnv, requi
     busLimits: DEFAULT_BUS_LIMITS,
     upstream: `bybit:${readChoice(value('category', 'BYBIT_CATEGORY'), WORKER_DEFAULTS.category, CATEGORIES)}`,
     channelStaleMs: readInteger(envValue(env, 'CHANNEL_STALE_MS'), WORKER_DEFAULTS.channelStaleMs, 100, 86_400_000),
+    healthLoopDelayMs: readInteger(envValue(env, 'HEALTH_LOOP_DELAY_MS'), GATEWAY_DEFAULTS.healthLoopDelayMs, 10, 60_000),
     fanoutFlushMs: readInteger(envValue(env, 'FANOUT_FLUSH_MS'), 0, 0, 100),
     webRoot: env.WEB_ROOT || undefined,
     logLevel: env.LOG_LEVEL ?? 'info',

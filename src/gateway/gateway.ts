@@ -17,6 +17,7 @@ import { GatewayMetrics } from './gateway-metrics.js';
 import { registerHttpRoutes } from './http-routes.js';
 import { ServedChannels } from './served-channels.js';
 import { BusWatch } from './bus-watch.js';
+import { LoopWatch } from './loop-watch.js';
 import { SymbolDemand } from './symbol-demand.js';
 import { WsEndpoints } from './ws-endpoints.js';
 
@@ -34,6 +35,7 @@ export class Gateway {
   private readonly ws: WsEndpoints;
   private readonly demand: SymbolDemand;
   private readonly busWatch: BusWatch;
+  private readonly loopWatch: LoopWatch;
   private simulatedUpstream: boolean;
   private stopped: Promise<void> | undefined;
 
@@ -77,11 +79,12 @@ export class Gateway {
     void this.hub.onStatus((status) => {
       if (status.upstream === config.upstream) this.simulatedUpstream ||= status.simulated;
     });
+    this.loopWatch = new LoopWatch({ behindP99Ms: config.healthLoopDelayMs });
     this.app = Fastify({ logger: false, forceCloseConnections: true });
     registerApiDocs(this.app);
     registerWebPage(this.app, config.webRoot ?? defaultWebRoot());
     // Routes inside a plugin registered after the docs plugin, so the OpenAPI document sees them.
-    const routeDeps = { config, bus: deps.bus, hub: this.hub, served, ws: this.ws, simulated };
+    const routeDeps = { config, bus: deps.bus, hub: this.hub, served, ws: this.ws, simulated, loop: this.loopWatch };
     void this.app.register((instance, _options, done) => {
       registerHttpRoutes(instance, routeDeps);
       instance.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
@@ -101,6 +104,7 @@ export class Gateway {
     await this.app.listen({ host: this.config.host, port: this.config.port });
     this.demand.start();
     this.busWatch.start();
+    this.loopWatch.start();
     const address = this.app.server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
     return { host: this.config.host, port, url: `http://${this.config.host}:${port}` };
@@ -115,6 +119,7 @@ export class Gateway {
     this.stopped ??= (async () => {
       this.demand.stop();
       this.busWatch.stop();
+      this.loopWatch.stop();
       await this.ws.stop();
       await this.app.close();
       await this.hub.close();

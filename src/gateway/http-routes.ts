@@ -14,6 +14,7 @@ import type { ServedChannels } from './served-channels.js';
 import { parseQueryInt } from './query-params.js';
 import { resolveChannel } from './subscription-request.js';
 import { LIVE_PREFIX, type WsEndpoints } from './ws-endpoints.js';
+import type { LoopWatch } from './loop-watch.js';
 
 export interface HttpRouteDeps {
   readonly config: GatewayConfig;
@@ -22,6 +23,8 @@ export interface HttpRouteDeps {
   readonly served: ServedChannels;
   readonly ws: WsEndpoints;
   readonly simulated: () => boolean;
+  /** Whether this gateway keeps up with its own fan-out (its event-loop delay). */
+  readonly loop: Pick<LoopWatch, 'reading'>;
 }
 
 /** Response bodies are documented, not filtered: every object keeps its other fields. */
@@ -35,7 +38,7 @@ const CHANNELS_SCHEMA = {
 };
 const HEALTH_SCHEMA = {
   tags: ['live'],
-  summary: 'healthy, degraded (upstream not live, stale channels) or unhealthy (bus down: HTTP 503)',
+  summary: 'healthy, degraded (upstream not live, stale channels, this gateway behind its fan-out) or unhealthy (bus down: HTTP 503)',
   response: { 200: open('healthy or degraded', { status: { type: 'string', enum: ['healthy', 'degraded'] } }), 503: open('unhealthy', { status: { type: 'string', enum: ['unhealthy'] } }) },
 };
 const CANDLES_SCHEMA = {
@@ -92,8 +95,9 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
     }
     // A worker that died cannot say so: its last status may still read live. No live worker means no upstream.
     const upstreamState = upstreamStateOf(workers);
+    const loop = deps.loop.reading();
     const status: HealthStatus =
-      redis !== 'connected' && redis !== 'memory' ? 'unhealthy' : upstreamState === 'live' && stale.length === 0 ? 'healthy' : 'degraded';
+      redis !== 'connected' && redis !== 'memory' ? 'unhealthy' : upstreamState === 'live' && stale.length === 0 && !loop.behind ? 'healthy' : 'degraded';
     void reply.code(status === 'unhealthy' ? 503 : 200);
     return {
       status,
@@ -104,6 +108,11 @@ export function registerHttpRoutes(app: FastifyInstance, deps: HttpRouteDeps): v
       workers: workers.map((worker) => ({ id: worker.id, host: worker.host, pid: worker.pid, link: worker.link, symbols: worker.symbols })),
       stale_channels: stale,
       connections: deps.ws.connectionCount,
+      gateway: {
+        state: loop.behind ? 'behind' : 'keeping-up',
+        event_loop_delay_p99_ms: Math.round(loop.delayP99Ms),
+        event_loop_delay_max_ms: Math.round(loop.delayMaxMs),
+      },
       simulated: deps.simulated(),
     };
   });

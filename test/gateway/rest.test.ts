@@ -1,7 +1,8 @@
 /**
  * REST under /api/v1/live: the channel catalog (subscribers on this gateway,
- * seq, age, simulated), health (200 healthy, 503 when Redis is gone, healthy
- * again once it is back) and recent candles, with their error answers.
+ * seq, age, simulated), health (200 healthy, degraded while the gateway is
+ * behind its fan-out, 503 when Redis is gone, healthy again once it is back)
+ * and recent candles, with their error answers.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,6 +111,9 @@ describe('gateway REST', () => {
     assert.match(upstream.since as string, ISO);
     assert.deepEqual(body.stale_channels, []);
     assert.equal(body.connections, 1);
+    const gateway = body.gateway as { state: string; event_loop_delay_p99_ms: number; event_loop_delay_max_ms: number };
+    assert.equal(gateway.state, 'keeping-up');
+    assert.ok(Number.isInteger(gateway.event_loop_delay_p99_ms) && gateway.event_loop_delay_max_ms >= gateway.event_loop_delay_p99_ms, JSON.stringify(gateway));
     const workers = body.workers as { pid: number; link: string; symbols: string[] }[];
     assert.deepEqual(workers.map((worker) => [worker.pid, worker.link, worker.symbols]), [[process.pid, 'live', ['BTCUSDT', 'ETHUSDT']]]);
 
@@ -119,6 +123,25 @@ describe('gateway REST', () => {
     assert.equal(after.body.status, 'degraded');
     assert.equal((after.body.upstream as Record<string, unknown>).state, 'no-worker');
     assert.deepEqual(after.body.workers, []);
+  });
+
+  it('GET /health: degraded, gateway "behind", while this gateway\'s event loop is held past HEALTH_LOOP_DELAY_MS', async (t) => {
+    const stack = await startGatewayStack(t, { gatewayEnv: { HEALTH_LOOP_DELAY_MS: '100' } });
+    await waitFor('healthy', async () => (await getJson(`${stack.http}/health`)).body.status === 'healthy', 10_000);
+    // What a fan-out turn past the core's capacity does (10k clients on one core: turns of seconds).
+    for (let i = 0; i < 3; i++) {
+      const until = performance.now() + 300;
+      while (performance.now() < until) {
+        // busy
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const { status, body } = await getJson(`${stack.http}/health`);
+    assert.equal(status, 200, 'still serving: degraded, not unhealthy');
+    assert.equal(body.status, 'degraded');
+    const gateway = body.gateway as { state: string; event_loop_delay_p99_ms: number; event_loop_delay_max_ms: number };
+    assert.equal(gateway.state, 'behind', JSON.stringify(gateway));
+    assert.ok(gateway.event_loop_delay_max_ms >= 200, JSON.stringify(gateway));
   });
 
   it('GET /health with Redis: healthy; 503 unhealthy while Redis is down; healthy again once it is back', async (t) => {
