@@ -19,6 +19,7 @@ import { createClient } from 'redis';
 import { createRedisBus } from '../../src/bus/redis-bus.js';
 import { DEFAULT_BUS_LIMITS } from '../../src/bus/market-bus.js';
 import { LatencyHistogram, monotonicMicros } from './bench-common.js';
+import { tickerUpdate } from './reference-feed.js';
 import { asFeed } from './servers.js';
 
 export type HopKind = 'bare' | 'bus';
@@ -49,14 +50,8 @@ async function publisher(kind: HopKind, url: string): Promise<Publisher> {
     return { send: (sentUs) => client.publish(BARE_CHANNEL, `${sentUs} ${PADDING}`), close: () => client.quit() };
   }
   const bus = createRedisBus({ url, prefix: '', limits: DEFAULT_BUS_LIMITS });
-  const price = '100.00';
   return {
-    send: (sentUs) => {
-      const now = Date.now();
-      const ticker = { symbol: PROBE_SYMBOL, lastPrice: price, markPrice: price, fundingRate: '0.0001', price24hPcnt: '0.0100' };
-      const update = { type: 'update' as const, symbol: PROBE_SYMBOL, received_at: new Date(now).toISOString(), exchange_ts: now, subscription: 'ticker' as const, channel: BUS_CHANNEL, ticker };
-      return bus.publish(Object.assign(update, { bench_sent: sentUs }));
-    },
+    send: (sentUs) => bus.publish(Object.assign(tickerUpdate(PROBE_SYMBOL, '100.00', Date.now()), { bench_sent: sentUs })),
     close: () => bus.close(),
   };
 }

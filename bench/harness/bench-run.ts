@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/redis-server.js';
-import { LatencyHistogram } from './bench-common.js';
+import { LatencyHistogram, monotonicMicros } from './bench-common.js';
 import type { ClientsConfig, ClientsReport } from './bench-clients.js';
 import type { FeedProcess } from './feed-process.js';
 import { asFeed, cpuTimes, LOAD_NICE, renice, rssKb, startServer, type ServerSpec } from './servers.js';
@@ -142,9 +142,6 @@ function writeProfileWindows(dir: string, servers: readonly ChildProcess[], resu
   }
 }
 
-/** Now on the monotonic clock, in µs: the clock of V8's profile timestamps (and of every process on the machine). */
-const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-
 /** SIGTERM, then up to 10 s for each process to exit (the servers are started first, so they lead `children`). */
 async function stopGracefully(servers: readonly ChildProcess[]): Promise<void> {
   await Promise.all(
@@ -198,9 +195,9 @@ async function measure(spec: ServerSpec, scenario: Scenario, redisUrl: string, t
   for (const clients of processes) clients.child.send({ cmd: 'start' });
   const metricsBefore = await serversMetrics(spec, ports); // also resets the gateway's loop-delay histogram: the next read covers the window
   await feed.window();
-  const windowStartUs = monotonicUs();
+  const windowStartUs = monotonicMicros(); // the clock of V8's profile timestamps too
   await sleep(timing.measureS * 1000);
-  const windowEndUs = monotonicUs();
+  const windowEndUs = monotonicMicros();
   const cpuAfter = serversCpu(servers);
   const kernelCpu = cpuAfter.systemS - cpuBefore.systemS;
   const cpu = cpuAfter.userS - cpuBefore.userS + kernelCpu;

@@ -148,6 +148,12 @@ function initialBook(basePrice: number): OrderBookData {
   };
 }
 
+/** The feed's ticker update (the hop probe publishes the same). */
+export function tickerUpdate(symbol: string, price: string, now: number): UnsequencedUpdate {
+  const ticker = { symbol, lastPrice: price, markPrice: price, fundingRate: '0.0001', price24hPcnt: '0.0100' };
+  return { type: 'update', symbol, received_at: new Date(now).toISOString(), exchange_ts: now, subscription: 'ticker', channel: `ticker:${symbol}`, ticker };
+}
+
 function messageFor(stream: Stream, book: OrderBookData, id: number): { update: UnsequencedUpdate; book?: OrderBookData } {
   const { symbol } = stream;
   const now = Date.now();
@@ -157,7 +163,7 @@ function messageFor(stream: Stream, book: OrderBookData, id: number): { update: 
     case 'trades':
       return { update: { ...base, subscription: 'trades', channel: `trades:${symbol}`, source: 'stream', trades: [{ id: String(id), timestamp: now, price, size: '0.010', side: id % 2 ? 'Buy' : 'Sell' }] } };
     case 'ticker':
-      return { update: { ...base, subscription: 'ticker', channel: `ticker:${symbol}`, ticker: { symbol, lastPrice: price, markPrice: price, fundingRate: '0.0001', price24hPcnt: '0.0100' } } };
+      return { update: tickerUpdate(symbol, price, now) };
     case 'candles': {
       const start = now - (now % 60_000);
       return {

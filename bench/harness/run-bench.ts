@@ -75,13 +75,15 @@ function plan(profile: Profile, specs: readonly ServerSpec[], scenarios: Readonl
     for (const connections of profile.connections) {
       for (const spec of specs) main.push({ spec, scenario: zipf(connections) });
     }
-    for (const connections of tickstream ? profile.extrasAt : []) {
+    for (const connections of profile.extrasAt) {
+      const spec = tickstream;
+      if (!spec) break;
       // Before one-channel, the heaviest row: stalled-1% is read against zipf, and should not follow a heavier load.
-      main.push({ spec: tickstream!, scenario: { ...zipf(connections), label: 'stalled-1%', stalledShare: 0.01 } });
-      main.push({ spec: tickstream!, scenario: { ...zipf(connections), label: 'one-channel', oneChannel: true } });
+      main.push({ spec, scenario: { ...zipf(connections), label: 'stalled-1%', stalledShare: 0.01 } });
+      main.push({ spec, scenario: { ...zipf(connections), label: 'one-channel', oneChannel: true } });
       // A second gateway process on CPU 1, where feed, Redis and clients also run: what scaling out costs here.
-      if (pinned && profile.scaleOut) main.push({ spec: tickstream!, scenario: { ...zipf(connections), label: 'zipf-2-processes', serverProcesses: 2 } });
-      wide.push({ spec: tickstream!, scenario: zipf(connections, 1000, 'zipf-1000-symbols') });
+      if (pinned && profile.scaleOut) main.push({ spec, scenario: { ...zipf(connections), label: 'zipf-2-processes', serverProcesses: 2 } });
+      wide.push({ spec, scenario: zipf(connections, 1000, 'zipf-1000-symbols') });
     }
     feeds.push({ symbols: 100, rate: 1, rows: chosen(main) }, { symbols: 1000, rate: 0.1, rows: chosen(wide) });
   }
